@@ -1,0 +1,44 @@
+import fp from 'fastify-plugin'
+import type { FastifyError, FastifyInstance } from 'fastify'
+
+/**
+ * Every error leaves the gateway in Docker's shape, `{"message": "..."}`,
+ * so clients written against dockerd print it as they print the daemon's own
+ * errors. 5xx details of unexpected failures are logged, not sent.
+ */
+async function dockerErrors (fastify: FastifyInstance, opts: { bodyLimit: number }): Promise<void> {
+  fastify.setNotFoundHandler((request, reply) => {
+    request.gw.decision = 'deny'
+    request.gw.reason = 'not in allow-list'
+    void reply.code(404).send({ message: 'page not found' })
+  })
+
+  fastify.setErrorHandler((err: FastifyError, request, reply) => {
+    let status = err.statusCode ?? 500
+    let message = err.message
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        message = `request body is larger than ${opts.bodyLimit} bytes`
+        break
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        status = 415
+        message = 'unsupported or malformed Content-Type'
+        break
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        status = 400
+        message = 'request body is empty'
+        break
+    }
+    if (status >= 500 && err.code?.startsWith('DGW_') !== true) {
+      request.log.error({ err }, 'unexpected error')
+      message = 'internal error in docker-gateway'
+    }
+    if (request.gw !== null && request.gw.reason === undefined) {
+      request.gw.decision = 'deny'
+      request.gw.reason = message
+    }
+    void reply.code(status).header('content-type', 'application/json').send({ message })
+  })
+}
+
+export default fp(dockerErrors, { name: 'docker-gateway-errors', fastify: '5.x' })

@@ -1,0 +1,137 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import type { Dispatcher } from 'undici'
+import { matchRequest, parseVersion, type Matched, type VersionRange } from '../src/docker/match'
+import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/query'
+import { checkBody } from '../src/docker/body'
+import { hasScope } from '../src/auth/scopes'
+import { forward } from '../src/upstream/forward'
+import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
+import type { Config } from '../src/config/schema'
+import { BadRequest, Forbidden, NotFound, PageNotFound, UnsupportedMediaType } from '../src/errors'
+
+/**
+ * The Docker mirror: one catch-all route whose handler walks the security
+ * path in order. Everything before `forward` only reads and decides; the
+ * upstream request is built from what those steps validated, never from the
+ * client's raw URL or bytes.
+ *
+ *   allow-list -> scope -> query validation -> body check/policy -> host -> upstream stream
+ *
+ * (TLS, authentication and rate limiting have run as hooks before this.)
+ */
+
+export interface MirrorOptions {
+  config: Config
+  hosts: HostRegistry
+}
+
+/** Extension point for later steps (policy, ownership) that may rewrite the call. */
+export interface PreparedCall {
+  match: Matched
+  host: UpstreamHost
+  params: Map<string, string>
+  filters?: Record<string, string[]>
+  body?: string
+}
+
+const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
+
+async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Promise<void> {
+  const { config, hosts } = opts
+  const range: VersionRange = { min: parseVersion(config.apiVersionMin) ?? { major: 1, minor: 24 } }
+  const max = config.apiVersionMax !== undefined ? parseVersion(config.apiVersionMax) : undefined
+  if (max !== undefined) range.max = max
+
+  // Bodies are read raw (bounded by bodyLimit) and decided on by checkBody:
+  // the content-type switch belongs to the route, not to a global parser.
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: config.bodyLimit }, (_req, body, done) => { done(null, body) })
+
+  fastify.route({ method: ANY_METHOD, url: '/*', handler: mirror })
+
+  async function mirror (request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const gw = request.gw
+
+    // 1. allow-list: the route table, canonical path only.
+    const match = matchRequest(request.method, request.raw.url ?? '/', range)
+    if (!match.ok) {
+      gw.reason = match.status === 404 ? 'not in allow-list' : match.message
+      throw match.status === 404 && match.message === 'page not found' ? new PageNotFound() : match.status === 404 ? new NotFound(match.message) : new BadRequest(match.message)
+    }
+    const route = match.route
+    gw.route = route.template
+    gw.routeId = route.id
+    if (match.target !== undefined) gw.container = match.target
+
+    // 2. scope.
+    if (!hasScope(gw.scopes, route.scope)) {
+      gw.reason = `missing scope ${route.scope}`
+      throw new Forbidden(`token lacks the scope "${route.scope}" needed for ${route.template}`)
+    }
+
+    // 3. query validation.
+    const query = validateQuery(route, match.rawQuery)
+    if (!query.ok) throw new BadRequest(query.message)
+
+    // 4. body.
+    const body = checkBody(route, request)
+    if (!body.ok) throw body.status === 415 ? new UnsupportedMediaType(body.message) : new BadRequest(body.message)
+
+    // 5. host routing.
+    const host = hosts.get(match.host)
+    if (host === undefined) throw new NotFound(`No such host: ${match.host ?? hosts.defaultHost}`)
+    gw.host = host.name
+
+    const call: PreparedCall = { match, host, params: query.params }
+    if (query.filters !== undefined) call.filters = query.filters
+    if (body.raw !== undefined) call.body = body.raw
+
+    send(request, reply, call)
+  }
+
+  function send (request: FastifyRequest, reply: FastifyReply, call: PreparedCall): void {
+    const route = call.match.route
+    const path = buildUpstreamPath(route, call.match.target, call.match.version, encodeQuery(call.params, call.filters))
+    const headers: Record<string, string> = {}
+    const ua = request.headers['user-agent']
+    if (ua !== undefined) headers['user-agent'] = ua
+    let body: string | undefined
+    if (call.body !== undefined) {
+      body = call.body
+      headers['content-type'] = 'application/json'
+    }
+    const streaming = route.traffic !== 'short'
+    let headersTimeout = config.upstreamTimeouts.headers
+    const t = call.params.get('t')
+    if (t !== undefined && Number(t) > 0) {
+      // stop/restart answer only after the container stopped: allow its grace period.
+      headersTimeout += Number(t) * 1000
+    }
+    reply.hijack()
+    forward({
+      res: reply.raw,
+      dispatcher: streaming ? call.host.stream : call.host.short,
+      hostName: call.host.name,
+      method: request.method as Dispatcher.HttpMethod,
+      path,
+      headers,
+      body,
+      headersTimeout,
+      bodyTimeout: streaming ? 0 : config.upstreamTimeouts.body,
+      flushHeaders: streaming,
+      onDone: (stats) => {
+        request.gw.upstreamStatus = stats.status
+        request.gw.bytesOut = stats.bytesOut
+        if (stats.clientAborted) request.gw.clientAborted = true
+        if (stats.error !== undefined && !stats.clientAborted) request.log.warn({ err: stats.error, host: call.host.name }, 'upstream failed')
+      }
+    })
+  }
+}
+
+export default fp(dockerMirror, {
+  name: 'docker-gateway-mirror',
+  fastify: '5.x',
+  dependencies: ['docker-gateway-request-context', 'docker-gateway-errors']
+})

@@ -1,0 +1,28 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import type { HostRegistry } from '../src/upstream/hosts'
+
+/**
+ * Liveness and readiness, outside the Docker namespace and without
+ * authentication, for load balancers and orchestrators: /healthz says the
+ * process answers; /readyz says the default daemon answers /_ping.
+ */
+async function health (fastify: FastifyInstance, opts: { hosts: HostRegistry, timeoutMs?: number }): Promise<void> {
+  const timeout = opts.timeoutMs ?? 2000
+  fastify.get('/healthz', async () => ({ status: 'ok' }))
+  fastify.get('/readyz', async (request, reply) => {
+    const host = opts.hosts.get(undefined)
+    if (host === undefined) return await reply.code(503).send({ message: 'no Docker host is configured' })
+    try {
+      const res = await host.short.request({ path: '/_ping', method: 'GET', headersTimeout: timeout, bodyTimeout: timeout })
+      await res.body.dump()
+      if (res.statusCode !== 200) throw new Error(`/_ping answered ${res.statusCode}`)
+      return { status: 'ready', host: host.name }
+    } catch (err) {
+      request.log.warn({ err, host: host.name }, 'readiness check failed')
+      return await reply.code(503).send({ message: `Docker daemon "${host.name}" is not reachable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
+    }
+  })
+}
+
+export default fp(health, { name: 'docker-gateway-health', fastify: '5.x' })

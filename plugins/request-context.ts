@@ -1,0 +1,84 @@
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+
+/**
+ * Per-request facts that the security path fills in as it goes, and the one
+ * log line per request written from them when the response closes: the
+ * audit record ("who stopped this container, and when"). It is written on
+ * the socket's 'close', not fastify's onResponse, so a client that hangs up
+ * mid-stream is recorded too.
+ */
+export interface GatewayContext {
+  start: bigint
+  /** Route template from the allow-list, e.g. `POST /containers/:id/stop`. */
+  route?: string
+  routeId?: string
+  container?: string
+  host?: string
+  principal?: string
+  authMethod?: 'jwt' | 'mtls' | 'none'
+  scopes?: readonly string[]
+  /** allow, or deny with the reason (auth, scope, policy, ownership, rate limit...). */
+  decision: 'allow' | 'deny'
+  reason?: string
+  bytesIn: number
+  bytesOut: number
+  /** Set once a streamed upstream response has finished (status may differ from reply.statusCode). */
+  upstreamStatus?: number
+  clientAborted?: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gw: GatewayContext
+  }
+}
+
+export type AuditWriter = (request: FastifyRequest, status: number) => void
+
+export function auditRecord (request: FastifyRequest, status: number): Record<string, unknown> {
+  const gw = request.gw
+  return {
+    principal: gw.principal,
+    auth: gw.authMethod,
+    ip: request.ip,
+    method: request.method,
+    route: gw.route,
+    container: gw.container,
+    host: gw.host,
+    decision: gw.decision,
+    reason: gw.reason,
+    status,
+    bytesIn: gw.bytesIn,
+    bytesOut: gw.bytesOut,
+    durationMs: Number(process.hrtime.bigint() - gw.start) / 1e6,
+    clientAborted: gw.clientAborted === true ? true : undefined
+  }
+}
+
+async function requestContext (fastify: FastifyInstance, opts: { write?: AuditWriter }): Promise<void> {
+  const write: AuditWriter = opts.write ?? ((request, status) => { request.log.info(auditRecord(request, status), 'request') })
+  fastify.decorateRequest('gw', null as unknown as GatewayContext)
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const length = request.headers['content-length']
+    request.gw = {
+      start: process.hrtime.bigint(),
+      decision: 'allow',
+      bytesIn: length !== undefined ? Number(length) || 0 : 0,
+      bytesOut: 0
+    }
+    reply.raw.once('close', () => {
+      const gw = request.gw
+      const status = gw.upstreamStatus ?? reply.raw.statusCode
+      if (status >= 400 && gw.decision === 'allow' && gw.reason === undefined && gw.upstreamStatus === undefined) {
+        // The gateway itself refused: make the decision explicit.
+        gw.decision = 'deny'
+        gw.reason = `status ${status}`
+      }
+      write(request, status)
+    })
+    done()
+  })
+}
+
+export default fp(requestContext, { name: 'docker-gateway-request-context', fastify: '5.x' })

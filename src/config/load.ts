@@ -1,0 +1,96 @@
+import { existsSync, readFileSync } from 'node:fs'
+import { parse as parseYaml } from 'yaml'
+import { Value } from '@sinclair/typebox/value'
+import { ConfigSchema, type Config } from './schema'
+
+/** Environment variables and the config key each one sets (dots for nested keys). */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
+  GATEWAY_LISTEN: 'listen',
+  GATEWAY_UPSTREAM: 'upstream',
+  GATEWAY_UPSTREAM_CA: 'upstreamCa',
+  GATEWAY_UPSTREAM_CERT: 'upstreamCert',
+  GATEWAY_UPSTREAM_KEY: 'upstreamKey',
+  GATEWAY_DEFAULT_HOST: 'defaultHost',
+  GATEWAY_TLS: 'tls',
+  GATEWAY_TLS_CERT: 'tlsCert',
+  GATEWAY_TLS_KEY: 'tlsKey',
+  GATEWAY_TLS_CA: 'tlsCa',
+  GATEWAY_TLS_CLIENT_AUTH: 'tlsClientAuth',
+  GATEWAY_DATA_DIR: 'dataDir',
+  GATEWAY_LOG_LEVEL: 'logLevel',
+  GATEWAY_BODY_LIMIT: 'bodyLimit',
+  GATEWAY_API_VERSION_MIN: 'apiVersionMin',
+  GATEWAY_API_VERSION_MAX: 'apiVersionMax',
+  GATEWAY_UPSTREAM_CONNECT_TIMEOUT: 'upstreamTimeouts.connect',
+  GATEWAY_UPSTREAM_HEADERS_TIMEOUT: 'upstreamTimeouts.headers',
+  GATEWAY_UPSTREAM_BODY_TIMEOUT: 'upstreamTimeouts.body',
+  GATEWAY_UPSTREAM_CONNECTIONS: 'upstreamConnections'
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+export const DEFAULT_SOCKET = '/var/run/docker.sock'
+
+/** The embedded default upstream: the local socket if there is one, else the classic open port. */
+export function defaultUpstream (socketExists: (p: string) => boolean = existsSync): string {
+  return socketExists(DEFAULT_SOCKET) ? `unix://${DEFAULT_SOCKET}` : 'tcp://127.0.0.1:2375'
+}
+
+function readFile (file: string): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`)
+  }
+  let data: unknown
+  try {
+    // YAML 1.2 is a superset of JSON, so one parser reads both.
+    data = parseYaml(text)
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid YAML or JSON: ${(err as Error).message}`)
+  }
+  if (data === null || data === undefined) return {}
+  if (typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(`config file ${file} must hold a mapping of keys`)
+  return data as Record<string, unknown>
+}
+
+function setPath (obj: Record<string, unknown>, path: string, value: unknown): void {
+  const parts = path.split('.')
+  let cur = obj
+  for (let i = 0; i < parts.length - 1; i++) {
+    const k = parts[i] as string
+    const next = cur[k]
+    if (next === null || typeof next !== 'object') cur[k] = {}
+    cur = cur[k] as Record<string, unknown>
+  }
+  cur[parts[parts.length - 1] as string] = value
+}
+
+/** Load, merge (env over file over defaults) and validate the configuration. */
+export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?: (p: string) => boolean): Config {
+  const file = env.GATEWAY_CONFIG
+  const data: Record<string, unknown> = file !== undefined && file !== '' ? readFile(file) : {}
+  const fromEnv = new Map<string, string>()
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const value = env[name]
+    if (value !== undefined && value !== '') {
+      setPath(data, key, value)
+      fromEnv.set(key, name)
+    }
+  }
+  const withDefaults = Value.Default(ConfigSchema, data)
+  const converted = Value.Convert(ConfigSchema, withDefaults)
+  const first = Value.Errors(ConfigSchema, converted).First()
+  if (first !== undefined) {
+    const key = first.path.replace(/^\//, '').replaceAll('/', '.')
+    const source = fromEnv.has(key) ? ` (from ${fromEnv.get(key) as string})` : file !== undefined ? ` (in ${file})` : ''
+    const what = first.message === 'Unexpected property' ? 'unknown key' : first.message
+    throw new ConfigError(`invalid configuration: ${key === '' ? '(root)' : key}${source}: ${what}`)
+  }
+  const config = converted as Config
+  if (config.upstream === undefined && config.hosts === undefined) config.upstream = defaultUpstream(socketExists)
+  return config
+}

@@ -1,0 +1,61 @@
+import type { FastifyRequest } from 'fastify'
+import type { RouteDef } from './routes'
+
+/**
+ * Decides, before anything is forwarded, whether a request may carry a body
+ * and in which form. The body that a later step vets is the only body the
+ * daemon ever gets: it is re-serialised from what was read, with its own
+ * Content-Length, whatever framing (chunked, oversized, mislabelled) the
+ * client used.
+ */
+
+export type BodyCheck =
+  | { ok: true, raw?: string }
+  | { ok: false, status: 400 | 415, message: string }
+
+/** `application/json`, any case, with or without parameters such as charset. */
+export function isJsonContentType (value: string | undefined): boolean {
+  if (value === undefined) return false
+  const semi = value.indexOf(';')
+  const type = (semi === -1 ? value : value.slice(0, semi)).trim().toLowerCase()
+  if (type !== 'application/json') return false
+  if (semi === -1) return true
+  // RFC 8259 §11: JSON has no charset parameter, but utf-8 is what senders mean by it.
+  const charset = /charset\s*=\s*"?([^";\s]+)/i.exec(value.slice(semi))
+  return charset === null || (charset[1] as string).toLowerCase() === 'utf-8' || (charset[1] as string).toLowerCase() === 'utf8'
+}
+
+export function hasBody (request: FastifyRequest): boolean {
+  const len = request.headers['content-length']
+  return request.headers['transfer-encoding'] !== undefined || (len !== undefined && len !== '0')
+}
+
+export function checkBody (route: RouteDef, request: FastifyRequest): BodyCheck {
+  const present = hasBody(request)
+  if (route.body === 'none') {
+    // The daemon lets a form body override query parameters (Go's
+    // ParseForm), and API < 1.24 reads a HostConfig from a /start body: a
+    // body here could carry what the query validation never saw.
+    return present ? { ok: false, status: 400, message: `${route.template.split(' ')[1] as string} takes no request body` } : { ok: true }
+  }
+  if (!present) {
+    // exec start and update may be sent empty by some clients; create may not.
+    return route.body === 'create' || route.body === 'exec'
+      ? { ok: false, status: 400, message: 'request body is required (a JSON object)' }
+      : { ok: true }
+  }
+  if (!isJsonContentType(request.headers['content-type'])) {
+    return { ok: false, status: 415, message: 'Content-Type must be application/json' }
+  }
+  const buf = request.body
+  if (!Buffer.isBuffer(buf) || buf.length === 0) {
+    return { ok: false, status: 400, message: 'request body is required (a JSON object)' }
+  }
+  let raw: string
+  try {
+    raw = new TextDecoder('utf-8', { fatal: true }).decode(buf)
+  } catch {
+    return { ok: false, status: 400, message: 'request body is not valid UTF-8' }
+  }
+  return { ok: true, raw }
+}

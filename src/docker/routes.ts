@@ -1,0 +1,120 @@
+/**
+ * The allow-list: every Docker Engine API endpoint the gateway mirrors, with
+ * the scope it needs, the query parameters it forwards and how its traffic
+ * flows. Anything not in this table is answered 404 "page not found", as
+ * dockerd answers unknown paths (daemon/server/server.go, gorilla/mux).
+ *
+ * Endpoint semantics: ../shared/reference/container-endpoints.md and the
+ * Engine API swagger (v1.41, v1.43).
+ */
+
+export type Scope = 'containers:read' | 'containers:write' | 'containers:export' | 'containers:exec' | 'admin'
+
+/**
+ * How a query parameter is checked before it is forwarded.
+ * - bool: any value (Docker reads "", 0, no, false, none as false, anything else as true)
+ * - int: an optional minus sign and digits (docker-py sends limit=-1)
+ */
+export type ParamKind = 'bool' | 'int' | 'filters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'condition' | 'platform' | 'detachKeys'
+
+/**
+ * Which body a route accepts. Routes marked 'none' refuse any body: the
+ * daemon lets an application/x-www-form-urlencoded body override query
+ * parameters (net/http ParseForm), and old API versions read a HostConfig
+ * from the body of /start.
+ */
+export type BodyKind = 'none' | 'create' | 'update' | 'exec' | 'execStart'
+
+/**
+ * - short: answered at once; finite headers and body timeouts, short-call pool
+ * - stream: may stay open indefinitely (follow, stream, wait); body timeout off, stream pool
+ * - upgrade: HTTP upgrade to a raw bidirectional stream (attach, exec start)
+ */
+export type Traffic = 'short' | 'stream' | 'upgrade'
+
+/** What the path parameter names, so ownership can resolve it. */
+export type Target = 'none' | 'container' | 'exec'
+
+export interface RouteDef {
+  readonly id: string
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'DELETE'
+  /** Path segments after the optional version prefix; ':id' and ':exec' are parameters. */
+  readonly segments: readonly string[]
+  readonly scope: Scope
+  readonly query: Readonly<Record<string, ParamKind>>
+  readonly body: BodyKind
+  readonly traffic: Traffic
+  readonly target: Target
+  /** The route template, for logs and metrics labels (never carries ids). */
+  readonly template: string
+}
+
+type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query'> & {
+  path: string
+  query?: Record<string, ParamKind>
+  body?: BodyKind
+  traffic?: Traffic
+}
+
+function route (input: RouteInput): RouteDef {
+  const segments = input.path.split('/').slice(1)
+  const target: Target = segments.includes(':id') ? 'container' : segments.includes(':exec') ? 'exec' : 'none'
+  return {
+    id: input.id,
+    method: input.method,
+    segments,
+    scope: input.scope,
+    query: input.query ?? {},
+    body: input.body ?? 'none',
+    traffic: input.traffic ?? 'short',
+    target,
+    template: `${input.method} ${input.path}`
+  }
+}
+
+const READ: Scope = 'containers:read'
+const WRITE: Scope = 'containers:write'
+const EXPORT: Scope = 'containers:export'
+const EXEC: Scope = 'containers:exec'
+
+const attachQuery: Record<string, ParamKind> = {
+  detachKeys: 'detachKeys', logs: 'bool', stream: 'bool', stdin: 'bool', stdout: 'bool', stderr: 'bool'
+}
+
+export const routes: readonly RouteDef[] = [
+  // Version negotiation: every Docker client pings or asks /version first.
+  route({ id: 'ping', method: 'GET', path: '/_ping', scope: READ }),
+  route({ id: 'ping', method: 'HEAD', path: '/_ping', scope: READ }),
+  route({ id: 'version', method: 'GET', path: '/version', scope: READ }),
+
+  route({ id: 'container.list', method: 'GET', path: '/containers/json', scope: READ, query: { all: 'bool', limit: 'int', size: 'bool', filters: 'filters' } }),
+  route({ id: 'container.create', method: 'POST', path: '/containers/create', scope: WRITE, query: { name: 'containerName', platform: 'platform' }, body: 'create' }),
+  route({ id: 'container.inspect', method: 'GET', path: '/containers/:id/json', scope: READ, query: { size: 'bool' } }),
+  route({ id: 'container.top', method: 'GET', path: '/containers/:id/top', scope: READ, query: { ps_args: 'psArgs' } }),
+  route({
+    id: 'container.logs', method: 'GET', path: '/containers/:id/logs', scope: READ, traffic: 'stream',
+    query: { follow: 'bool', stdout: 'bool', stderr: 'bool', since: 'timestamp', until: 'timestamp', timestamps: 'bool', tail: 'tail' }
+  }),
+  route({ id: 'container.changes', method: 'GET', path: '/containers/:id/changes', scope: READ }),
+  route({ id: 'container.export', method: 'GET', path: '/containers/:id/export', scope: EXPORT, traffic: 'stream' }),
+  route({ id: 'container.stats', method: 'GET', path: '/containers/:id/stats', scope: READ, traffic: 'stream', query: { stream: 'bool', 'one-shot': 'bool' } }),
+  route({ id: 'container.start', method: 'POST', path: '/containers/:id/start', scope: WRITE, query: { detachKeys: 'detachKeys' } }),
+  route({ id: 'container.stop', method: 'POST', path: '/containers/:id/stop', scope: WRITE, query: { signal: 'signal', t: 'int' } }),
+  route({ id: 'container.restart', method: 'POST', path: '/containers/:id/restart', scope: WRITE, query: { signal: 'signal', t: 'int' } }),
+  route({ id: 'container.kill', method: 'POST', path: '/containers/:id/kill', scope: WRITE, query: { signal: 'signal' } }),
+  route({ id: 'container.rename', method: 'POST', path: '/containers/:id/rename', scope: WRITE, query: { name: 'containerName' } }),
+  route({ id: 'container.pause', method: 'POST', path: '/containers/:id/pause', scope: WRITE }),
+  route({ id: 'container.unpause', method: 'POST', path: '/containers/:id/unpause', scope: WRITE }),
+  route({ id: 'container.update', method: 'POST', path: '/containers/:id/update', scope: WRITE, body: 'update' }),
+  route({ id: 'container.delete', method: 'DELETE', path: '/containers/:id', scope: WRITE, query: { v: 'bool', force: 'bool', link: 'bool' } }),
+  // `docker run` (attached) needs wait; the daemon sends headers at once and
+  // the body when the condition is met, so it is a stream.
+  route({ id: 'container.wait', method: 'POST', path: '/containers/:id/wait', scope: READ, traffic: 'stream', query: { condition: 'condition' } }),
+  route({ id: 'container.attach', method: 'POST', path: '/containers/:id/attach', scope: EXEC, traffic: 'upgrade', query: attachQuery }),
+  route({ id: 'container.attachWs', method: 'GET', path: '/containers/:id/attach/ws', scope: EXEC, traffic: 'upgrade', query: attachQuery }),
+  route({ id: 'container.resize', method: 'POST', path: '/containers/:id/resize', scope: EXEC, query: { h: 'int', w: 'int' } }),
+  route({ id: 'exec.create', method: 'POST', path: '/containers/:id/exec', scope: EXEC, body: 'exec' }),
+  route({ id: 'exec.start', method: 'POST', path: '/exec/:exec/start', scope: EXEC, traffic: 'upgrade', body: 'execStart' }),
+  route({ id: 'exec.inspect', method: 'GET', path: '/exec/:exec/json', scope: EXEC }),
+  route({ id: 'exec.resize', method: 'POST', path: '/exec/:exec/resize', scope: EXEC, query: { h: 'int', w: 'int' } })
+]
