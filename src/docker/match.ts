@@ -81,7 +81,7 @@ export function matchRequest (method: string, rawUrl: string, range: VersionRang
   const path = q === -1 ? rawUrl : rawUrl.slice(0, q)
   const rawQuery = q === -1 ? '' : rawUrl.slice(q + 1)
 
-  if (path.charCodeAt(0) !== 47 /* / */) return PAGE_NOT_FOUND
+  if (path.charCodeAt(0) !== 47 /* / */ || path === '/') return PAGE_NOT_FOUND
   if (path.includes('%')) {
     // No mirrored path needs an escape: names, ids, host names and versions
     // are all plain ASCII. An escape can only hide a '/' or a dot-segment.
