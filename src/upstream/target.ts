@@ -31,7 +31,9 @@ export interface UpstreamTlsFiles {
   key?: string
 }
 
-export class UpstreamUrlError extends Error {}
+export class UpstreamUrlError extends Error {
+  override name = 'UpstreamUrlError'
+}
 
 /** Parse `tcp://h:p`, `http://h:p`, `https://h:p` or `unix:///path`. */
 export function parseUpstream (url: string, files: UpstreamTlsFiles = {}): UpstreamTarget {
