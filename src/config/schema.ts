@@ -13,7 +13,13 @@ export const HostSchema = Type.Object({
   url: Str({ description: 'tcp://host:port, http://, https:// or unix:///path' }),
   ca: Type.Optional(Str()),
   cert: Type.Optional(Str()),
-  key: Type.Optional(Str())
+  key: Type.Optional(Str()),
+  /** Per-host overrides of upstreamTimeouts (a daemon across a WAN link needs more). */
+  timeouts: Type.Optional(Type.Object({
+    connect: Type.Optional(Type.Integer({ minimum: 1 })),
+    headers: Type.Optional(Type.Integer({ minimum: 1 })),
+    body: Type.Optional(Type.Integer({ minimum: 1 }))
+  }, { additionalProperties: false }))
 }, { additionalProperties: false })
 
 export const ConfigSchema = Type.Object({
@@ -55,7 +61,30 @@ export const ConfigSchema = Type.Object({
     body: Type.Integer({ minimum: 1, default: 300000 })
   }, { default: {}, additionalProperties: false }),
   /** Connections per daemon for short calls; streams get their own, unbounded pool. */
-  upstreamConnections: Type.Integer({ minimum: 1, maximum: 4096, default: 128 })
+  upstreamConnections: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
+
+  /** Background `/_ping` per host; drives GET /hosts and the circuit breakers. */
+  healthCheck: Type.Object({
+    intervalMs: Type.Integer({ minimum: 100, default: 2000 }),
+    timeoutMs: Type.Integer({ minimum: 50, default: 1000 }),
+    /** Failed checks in a row before a host is down. */
+    fall: Type.Integer({ minimum: 1, default: 2 }),
+    /** Good checks in a row before a down host is up again. */
+    rise: Type.Integer({ minimum: 1, default: 1 }),
+    /** A slower ping marks the host degraded. */
+    degradedLatencyMs: Type.Integer({ minimum: 1, default: 500 })
+  }, { default: {}, additionalProperties: false }),
+  /** Per-host circuit breaker: calls to a host that keeps failing fail fast with 503. */
+  circuitBreaker: Type.Object({
+    /** Transport failures in a row that open the circuit. */
+    failureThreshold: Type.Integer({ minimum: 1, default: 3 }),
+    /** Time an open circuit refuses calls before one probe call is let through. */
+    halfOpenAfterMs: Type.Integer({ minimum: 100, default: 5000 })
+  }, { default: {}, additionalProperties: false }),
+  /** GET /hosts/_all/containers/json: time each host has to answer before it is reported failed. */
+  fleet: Type.Object({
+    deadlineMs: Type.Integer({ minimum: 100, default: 5000 })
+  }, { default: {}, additionalProperties: false })
 }, { additionalProperties: false })
 
 export type Config = Static<typeof ConfigSchema>

@@ -1,5 +1,9 @@
-import { Pool } from 'undici'
+import { Client, Pool } from 'undici'
 import { parseUpstream, type UpstreamTarget } from './target'
+import { CircuitBreaker, type BreakerOptions } from './breaker'
+import { DEFAULT_HEALTH, HealthLoop, initialHealth, type HealthOptions, type HostHealth } from './health'
+import { decideHostAccess, reachableNames } from './host-access'
+import { Forbidden, NotFound, PageNotFound, UpstreamUnavailable } from '../errors'
 import type { Config, HostConfig } from '../config/schema'
 
 /**
@@ -10,12 +14,30 @@ import type { Config, HostConfig } from '../config/schema'
  * connections, a bounded shared pool would queue a list call forever. The
  * stream pool is unbounded (one connection per open stream, closed when the
  * stream ends); the short pool is bounded and keeps connections alive.
+ *
+ * Every daemon has its own pools, breaker and health check, so one slow or
+ * dead daemon never queues calls to another: there is no shared queue.
  */
 export interface UpstreamHost {
   readonly name: string
   readonly target: UpstreamTarget
   readonly short: Pool
   readonly stream: Pool
+  /** One connection of its own for health checks (never queued behind calls). */
+  readonly probe: Client
+  readonly timeouts: HostTimeouts
+  readonly breaker: CircuitBreaker
+  health: HostHealth
+  /** The daemon's API version from its last good `/_ping` (`Api-Version`), e.g. "1.41". */
+  readonly apiVersion: string | undefined
+  /** The configuration it was opened from (reload compares it). */
+  readonly config: HostConfig
+}
+
+export interface HostTimeouts {
+  connect: number
+  headers: number
+  body: number
 }
 
 export interface PoolOptions {
@@ -23,33 +45,42 @@ export interface PoolOptions {
   headersTimeout: number
   bodyTimeout: number
   connections: number
+  breaker?: BreakerOptions
 }
+
+export const DEFAULT_BREAKER: BreakerOptions = { failureThreshold: 3, halfOpenAfterMs: 5000 }
 
 export function poolOptionsFrom (config: Config): PoolOptions {
   return {
     connectTimeout: config.upstreamTimeouts.connect,
     headersTimeout: config.upstreamTimeouts.headers,
     bodyTimeout: config.upstreamTimeouts.body,
-    connections: config.upstreamConnections
+    connections: config.upstreamConnections,
+    breaker: config.circuitBreaker ?? DEFAULT_BREAKER
   }
 }
 
 export function openHost (name: string, host: HostConfig, opts: PoolOptions): UpstreamHost {
   const target = parseUpstream(host.url, { ca: host.ca, cert: host.cert, key: host.key })
+  const timeouts: HostTimeouts = {
+    connect: host.timeouts?.connect ?? opts.connectTimeout,
+    headers: host.timeouts?.headers ?? opts.headersTimeout,
+    body: host.timeouts?.body ?? opts.bodyTimeout
+  }
   const connect = {
-    timeout: opts.connectTimeout,
+    timeout: timeouts.connect,
     ...(target.socketPath !== undefined ? { socketPath: target.socketPath } : {}),
     ...(target.tls ?? {})
   }
   const short = new Pool(target.origin, {
     connections: opts.connections,
-    headersTimeout: opts.headersTimeout,
-    bodyTimeout: opts.bodyTimeout,
+    headersTimeout: timeouts.headers,
+    bodyTimeout: timeouts.body,
     connect
   })
   const stream = new Pool(target.origin, {
     connections: null,
-    headersTimeout: opts.headersTimeout,
+    headersTimeout: timeouts.headers,
     // Follow/stream responses may be silent for hours; only the client's
     // disconnect or the daemon's end closes them.
     bodyTimeout: 0,
@@ -58,7 +89,29 @@ export function openHost (name: string, host: HostConfig, opts: PoolOptions): Up
     keepAliveTimeout: 1000,
     connect
   })
-  return { name, target, short, stream }
+  const probe = new Client(target.origin, { connect, pipelining: 1 })
+  const breaker = new CircuitBreaker(opts.breaker ?? DEFAULT_BREAKER)
+  const h: UpstreamHost = {
+    name,
+    target,
+    short,
+    stream,
+    probe,
+    timeouts,
+    breaker,
+    health: initialHealth(),
+    get apiVersion () { return this.health.apiVersion },
+    config: host
+  }
+  return h
+}
+
+async function closeHost (h: UpstreamHost): Promise<void> {
+  await Promise.all([h.short.close(), h.stream.close(), h.probe.close()])
+}
+
+async function destroyHost (h: UpstreamHost): Promise<void> {
+  await Promise.all([h.short.destroy(), h.stream.destroy(), h.probe.destroy()])
 }
 
 /** The configured daemons by name; a single GATEWAY_UPSTREAM is the host "default". */
@@ -74,14 +127,43 @@ export function hostConfigsFrom (config: Config): { hosts: Map<string, HostConfi
   return { hosts, defaultHost }
 }
 
+/** A transport outcome of one call, as the mirror's forward reports it. */
+export interface CallOutcome {
+  /** Set when the exchange did not end normally. */
+  error?: Error
+  /** The client went away: says nothing about the daemon. */
+  clientAborted?: boolean
+}
+
+export type RouteResult =
+  | { ok: true, host: UpstreamHost, probe: boolean }
+  | { ok: false, error: Error & { statusCode?: number }, reason: string }
+
+export interface ReloadResult {
+  added: string[]
+  removed: string[]
+  changed: string[]
+  defaultHost: string
+}
+
+function sameConfig (a: HostConfig, b: HostConfig): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
+}
+
 export class HostRegistry {
   private readonly byName = new Map<string, UpstreamHost>()
+  private readonly loops = new Map<string, HealthLoop>()
+  /** Removed or replaced hosts whose pools are draining. */
+  private readonly draining = new Set<Promise<void>>()
+  private readonly drainingHosts = new Set<UpstreamHost>()
+  private healthOpts: HealthOptions
+  private checking = false
   defaultHost: string
 
   constructor (config: Config) {
     const { hosts, defaultHost } = hostConfigsFrom(config)
-    const opts = poolOptionsFrom(config)
-    for (const [name, h] of hosts) this.byName.set(name, openHost(name, h, opts))
+    this.healthOpts = config.healthCheck ?? DEFAULT_HEALTH
+    for (const [name, h] of hosts) this.byName.set(name, openHost(name, h, poolOptionsFrom(config)))
     this.defaultHost = defaultHost
   }
 
@@ -97,12 +179,133 @@ export class HostRegistry {
     return [...this.byName.values()]
   }
 
+  /** The hosts a token with this `hosts` claim may reach (all when the claim is absent). */
+  reachable (allowed: readonly string[] | undefined): UpstreamHost[] {
+    return reachableNames(this.names(), allowed).map(n => this.byName.get(n) as UpstreamHost)
+  }
+
+  /**
+   * Pick the host for one mirrored call: the `/hosts/{name}` prefix or the
+   * default, checked against the token's claim (403), existence (404) and
+   * the host's circuit breaker (503, at once, while the host is known bad).
+   */
+  route (requested: string | undefined, allowed: readonly string[] | undefined): RouteResult {
+    const d = decideHostAccess(requested, this.defaultHost, n => this.byName.has(n), allowed)
+    if (!d.ok) {
+      if (d.pageNotFound === true) return { ok: false, error: new PageNotFound(), reason: 'not in allow-list' }
+      return d.status === 403
+        ? { ok: false, error: new Forbidden(d.message), reason: d.message }
+        : { ok: false, error: new NotFound(d.message), reason: d.message }
+    }
+    const host = this.byName.get(d.name) as UpstreamHost
+    const admission = host.breaker.admit()
+    if (!admission.ok) {
+      const message = `Docker host "${host.name}" is unavailable: ${admission.reason}`
+      return { ok: false, error: new UpstreamUnavailable(message), reason: 'circuit open' }
+    }
+    return { ok: true, host, probe: admission.probe }
+  }
+
+  /** Feed one call's transport outcome to the host's breaker. */
+  record (host: UpstreamHost, outcome: CallOutcome): void {
+    if (outcome.clientAborted === true) return
+    if (outcome.error === undefined) {
+      host.breaker.onSuccess()
+      return
+    }
+    const e = outcome.error as NodeJS.ErrnoException
+    host.breaker.onFailure(e.code ?? e.message)
+  }
+
+  /** Start background health checks; resolves once every host has been checked once. */
+  async startHealthChecks (): Promise<void> {
+    this.checking = true
+    await Promise.all(this.all().map(async h => { await this.startLoop(h) }))
+  }
+
+  private async startLoop (h: UpstreamHost): Promise<void> {
+    const loop = new HealthLoop(h, this.healthOpts)
+    this.loops.set(h.name, loop)
+    await loop.start()
+  }
+
+  private async stopLoop (name: string): Promise<void> {
+    const loop = this.loops.get(name)
+    this.loops.delete(name)
+    await loop?.stop()
+  }
+
+  async stopHealthChecks (): Promise<void> {
+    this.checking = false
+    await Promise.all([...this.loops.keys()].map(async n => { await this.stopLoop(n) }))
+  }
+
+  get healthOptions (): HealthOptions { return this.healthOpts }
+
+  /**
+   * Apply a new host list (SIGHUP). New hosts are opened (and checked),
+   * removed ones leave the registry at once and their pools drain: close()
+   * lets calls in flight, streams included, finish, and refuses new ones.
+   * A host whose settings changed is replaced the same way.
+   */
+  async reload (config: Config): Promise<ReloadResult> {
+    const { hosts, defaultHost } = hostConfigsFrom(config)
+    const poolOpts = poolOptionsFrom(config)
+    const result: ReloadResult = { added: [], removed: [], changed: [], defaultHost }
+    // Open everything first: a bad URL or unreadable certificate in the new
+    // list throws here, before the running list is touched.
+    const opened: UpstreamHost[] = []
+    try {
+      for (const [name, h] of hosts) {
+        const old = this.byName.get(name)
+        if (old !== undefined && sameConfig(old.config, h)) continue
+        opened.push(openHost(name, h, poolOpts))
+        ;(old !== undefined ? result.changed : result.added).push(name)
+      }
+    } catch (err) {
+      await Promise.all(opened.map(destroyHost))
+      throw err
+    }
+    this.healthOpts = config.healthCheck ?? DEFAULT_HEALTH
+    for (const fresh of opened) {
+      const old = this.byName.get(fresh.name)
+      this.byName.set(fresh.name, fresh)
+      if (old !== undefined) await this.retire(old)
+    }
+    for (const [name, old] of this.byName) {
+      if (hosts.has(name)) continue
+      this.byName.delete(name)
+      result.removed.push(name)
+      await this.retire(old)
+    }
+    this.defaultHost = defaultHost
+    if (this.checking) await Promise.all(opened.map(async h => { await this.startLoop(h) }))
+    return result
+  }
+
+  private async retire (h: UpstreamHost): Promise<void> {
+    await this.stopLoop(h.name)
+    this.drainingHosts.add(h)
+    const p = closeHost(h).catch(() => {}).finally(() => {
+      this.draining.delete(p)
+      this.drainingHosts.delete(h)
+    })
+    this.draining.add(p)
+  }
+
+  /** Hosts removed by a reload whose pools still drain. */
+  get drainingCount (): number {
+    return this.drainingHosts.size
+  }
+
   async close (): Promise<void> {
-    await Promise.all(this.all().flatMap(h => [h.short.close(), h.stream.close()]))
+    await this.stopHealthChecks()
+    await Promise.all([...this.all().map(closeHost), ...this.draining])
   }
 
   /** Tear down at once, cutting open streams (used when shutdown's grace period ends). */
   async destroy (): Promise<void> {
-    await Promise.all(this.all().flatMap(h => [h.short.destroy(), h.stream.destroy()]))
+    await this.stopHealthChecks()
+    await Promise.all([...this.all(), ...this.drainingHosts].map(destroyHost))
   }
 }

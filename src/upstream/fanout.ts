@@ -1,0 +1,100 @@
+import type { RouteDef } from '../docker/routes'
+import { buildUpstreamPath, encodeQuery, type Filters } from '../docker/query'
+import type { HostRegistry, UpstreamHost } from './hosts'
+
+/**
+ * `GET /hosts/_all/containers/json`: the container list of every host the
+ * caller may reach, asked in parallel, each host with its own deadline and
+ * its own pool, merged into one list where every item names its `Host`.
+ *
+ * A host that is down, slow or answers an error is reported as failed and
+ * left out; it never fails the whole call, and never delays it past the
+ * deadline (a fleet view that waits for its slowest member is no view).
+ */
+
+/**
+ * Per-call, per-host rewrite of the list filters (ownership filters are
+ * injected here: the same principal may own different containers on each
+ * host). Returning undefined sends no filters.
+ */
+export type FiltersTransform = (host: UpstreamHost, filters: Filters | undefined) => Filters | undefined
+
+export interface FanOutOptions {
+  registry: HostRegistry
+  hosts: readonly UpstreamHost[]
+  /** The list route definition (routes.ts `container.list`). */
+  route: RouteDef
+  version?: string
+  params: Map<string, string>
+  filters?: Filters
+  transformFilters?: FiltersTransform
+  deadlineMs: number
+  /** Aborts every host's request (the client went away). */
+  signal?: AbortSignal
+  userAgent?: string
+}
+
+export interface FailedHost {
+  host: string
+  reason: string
+}
+
+export interface FanOutResult {
+  items: Array<Record<string, unknown>>
+  failed: FailedHost[]
+}
+
+async function listOne (o: FanOutOptions, host: UpstreamHost): Promise<Array<Record<string, unknown>>> {
+  const admission = host.breaker.admit()
+  if (!admission.ok) throw new Error(`unavailable: ${admission.reason}`)
+  const filters = o.transformFilters !== undefined ? o.transformFilters(host, o.filters) : o.filters
+  const path = buildUpstreamPath(o.route, undefined, o.version, encodeQuery(o.params, filters))
+  const deadline = AbortSignal.timeout(o.deadlineMs)
+  const signal = o.signal !== undefined ? AbortSignal.any([deadline, o.signal]) : deadline
+  const headers: Record<string, string> = {}
+  if (o.userAgent !== undefined) headers['user-agent'] = o.userAgent
+  let res
+  try {
+    res = await host.short.request({ path, method: 'GET', headers, signal, headersTimeout: o.deadlineMs, bodyTimeout: o.deadlineMs })
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException
+    if (o.signal?.aborted === true) throw new Error('client disconnected')
+    const reason = deadline.aborted ? 'deadline exceeded' : (e.code ?? e.message)
+    o.registry.record(host, { error: Object.assign(new Error(reason), { code: reason }) })
+    throw new Error(reason)
+  }
+  // The daemon answered: it is alive, whatever it said.
+  o.registry.record(host, {})
+  let body: unknown
+  try {
+    body = await res.body.json()
+  } catch (err) {
+    throw new Error(deadline.aborted ? 'deadline exceeded' : `unreadable answer: ${(err as Error).message}`)
+  }
+  if (res.statusCode !== 200) {
+    const message = (body as { message?: unknown } | null)?.message
+    throw new Error(`daemon answered ${res.statusCode}${typeof message === 'string' ? `: ${message}` : ''}`)
+  }
+  if (!Array.isArray(body)) throw new Error('daemon answered something other than a list')
+  const items: Array<Record<string, unknown>> = []
+  for (const item of body) {
+    if (item !== null && typeof item === 'object') items.push({ ...(item as Record<string, unknown>), Host: host.name })
+  }
+  return items
+}
+
+export async function fanOutContainerList (o: FanOutOptions): Promise<FanOutResult> {
+  const settled = await Promise.allSettled(o.hosts.map(async h => await listOne(o, h)))
+  const result: FanOutResult = { items: [], failed: [] }
+  settled.forEach((s, i) => {
+    const host = o.hosts[i] as UpstreamHost
+    if (s.status === 'fulfilled') result.items.push(...s.value)
+    else result.failed.push({ host: host.name, reason: (s.reason as Error).message })
+  })
+  // Newest first across the fleet, as `docker ps` orders one daemon's list;
+  // `limit` then means the newest N of the fleet (each host was asked for N).
+  result.items.sort((a, b) => (Number(b.Created) || 0) - (Number(a.Created) || 0))
+  const limit = Number(o.params.get('limit'))
+  if (Number.isInteger(limit) && limit > 0) result.items.length = Math.min(result.items.length, limit)
+  return result
+}
