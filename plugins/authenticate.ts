@@ -2,6 +2,7 @@ import fp from 'fastify-plugin'
 import fastifyJwt from '@fastify/jwt'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseScopes } from '../src/auth/scopes'
+import { parseHostsClaim } from '../src/upstream/host-access'
 import { Unauthorized } from '../src/errors'
 
 /**
@@ -68,6 +69,8 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
     request.gw.principal = claims.sub
     request.gw.authMethod = 'jwt'
     request.gw.scopes = parseScopes(claims.scope)
+    const allowedHosts = parseHostsClaim(claims.hosts)
+    if (allowedHosts !== undefined) request.gw.allowedHosts = allowedHosts
   })
 }
 

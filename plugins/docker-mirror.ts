@@ -78,9 +78,13 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     const body = checkBody(route, request)
     if (!body.ok) throw body.status === 415 ? new UnsupportedMediaType(body.message) : new BadRequest(body.message)
 
-    // 5. host routing.
-    const host = hosts.get(match.host)
-    if (host === undefined) throw new NotFound(`No such host: ${match.host ?? hosts.defaultHost}`)
+    // 5. host routing: token's hosts claim (403), unknown name (404), open circuit (503 at once).
+    const routed = hosts.route(match.host, gw.allowedHosts)
+    if (!routed.ok) {
+      gw.reason = routed.reason
+      throw routed.error
+    }
+    const host = routed.host
     gw.host = host.name
 
     const call: PreparedCall = { match, host, params: query.params }
@@ -125,6 +129,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
         request.gw.bytesOut = stats.bytesOut
         if (stats.clientAborted) request.gw.clientAborted = true
         if (stats.error !== undefined && !stats.clientAborted) request.log.warn({ err: stats.error, host: call.host.name }, 'upstream failed')
+        hosts.record(call.host, stats)
       }
     })
   }

@@ -18,6 +18,8 @@ export interface GatewayContext {
   principal?: string
   authMethod?: 'jwt' | 'mtls' | 'none'
   scopes?: readonly string[]
+  /** The token's `hosts` claim: the Docker hosts it may reach; unset means all. */
+  allowedHosts?: string[]
   /** allow, or deny with the reason (auth, scope, policy, ownership, rate limit...). */
   decision: 'allow' | 'deny'
   reason?: string

@@ -7,6 +7,8 @@ import dockerErrors from '../plugins/docker-errors'
 import health from '../plugins/health'
 import authenticate from '../plugins/authenticate'
 import dockerMirror from '../plugins/docker-mirror'
+import fleet from '../plugins/fleet'
+import hostsReload from '../plugins/hosts-reload'
 
 export interface BuildOptions {
   config: Config
@@ -15,6 +17,8 @@ export interface BuildOptions {
   /** TLS material; absent means plain HTTP (GATEWAY_TLS=off). */
   https?: HttpsServerOptions
   logger?: FastifyServerOptions['logger']
+  /** Re-reads the configuration on SIGHUP (host list reload); default loadConfig(process.env). */
+  reloadConfig?: () => Config
 }
 
 /** Paths outside the Docker namespace that answer without credentials. */
@@ -52,6 +56,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(dockerErrors, { bodyLimit: config.bodyLimit })
   await app.register(health, { hosts })
   await app.register(authenticate, { secret: opts.jwtSecret, publicPaths: PUBLIC_PATHS })
+  await app.register(fleet, { config, hosts })
+  await app.register(hostsReload, { hosts, load: opts.reloadConfig })
   await app.register(dockerMirror, { config, hosts })
   return app
 }
