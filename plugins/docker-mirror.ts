@@ -4,11 +4,13 @@ import type { Dispatcher } from 'undici'
 import { matchRequest, parseVersion, type Matched, type VersionRange } from '../src/docker/match'
 import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/query'
 import { checkBody } from '../src/docker/body'
-import { hasScope } from '../src/auth/scopes'
+import { hasScope, isAdmin } from '../src/auth/scopes'
+import { ContainerResolver } from '../src/ownership/resolver'
+import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
 import { forward } from '../src/upstream/forward'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
-import { BadRequest, Forbidden, NotFound, PageNotFound, UnsupportedMediaType } from '../src/errors'
+import { BadRequest, Forbidden, NotFound, PageNotFound, UnsupportedMediaType, statusError, upstreamError } from '../src/errors'
 
 /**
  * The Docker mirror: one catch-all route whose handler walks the security
@@ -30,6 +32,8 @@ export interface MirrorOptions {
 export interface PreparedCall {
   match: Matched
   host: UpstreamHost
+  /** The container or exec the call addresses: as sent, then the resolved full id. */
+  target: string | undefined
   params: Map<string, string>
   filters?: Record<string, string[]>
   body?: string
@@ -39,6 +43,9 @@ const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 
 async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Promise<void> {
   const { config, hosts } = opts
+  const resolver = config.ownership.enabled
+    ? new ContainerResolver({ ownerLabel: config.ownership.label, maxEntries: config.ownership.cacheSize, timeoutMs: config.upstreamTimeouts.headers })
+    : undefined
   const range: VersionRange = { min: parseVersion(config.apiVersionMin) ?? { major: 1, minor: 24 } }
   const max = config.apiVersionMax !== undefined ? parseVersion(config.apiVersionMax) : undefined
   if (max !== undefined) range.max = max
@@ -87,16 +94,59 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     const host = routed.host
     gw.host = host.name
 
-    const call: PreparedCall = { match, host, params: query.params }
+    const call: PreparedCall = { match, host, params: query.params, target: match.target }
     if (query.filters !== undefined) call.filters = query.filters
     if (body.raw !== undefined) call.body = body.raw
+
+    // 7. ownership: a principal reaches only its own containers, addressed by full id.
+    if (resolver !== undefined) {
+      try {
+        await applyOwnership(request, call)
+      } catch (err) {
+        // A daemon that cannot be reached for the lookup is a 502/504 like any call to it.
+        if ((err as { statusCode?: number }).statusCode !== undefined) throw err
+        throw upstreamError(err as NodeJS.ErrnoException, host.name)
+      }
+    }
 
     send(request, reply, call)
   }
 
+  async function applyOwnership (request: FastifyRequest, call: PreparedCall): Promise<void> {
+    const gw = request.gw
+    const caller = { principal: gw.principal ?? '', admin: isAdmin(gw.scopes) }
+    const r = resolver as ContainerResolver
+    const route = call.match.route
+    if (route.target === 'container' && call.target !== undefined) {
+      const d = await authorizeContainer(r, call.host, call.target, caller)
+      if (!d.ok) {
+        gw.decision = 'deny'
+        gw.reason = d.status === 404 ? 'not owner or no such container' : `resolve failed (${d.status})`
+        throw statusError(d.status, d.message)
+      }
+      call.target = d.id
+      gw.container = d.id
+    } else if (route.target === 'exec' && call.target !== undefined) {
+      const d = await authorizeExec(r, call.host, call.target, caller)
+      if (!d.ok) {
+        gw.decision = 'deny'
+        gw.reason = d.status === 404 ? 'not owner or no such exec' : `resolve failed (${d.status})`
+        throw statusError(d.status, d.message)
+      }
+    } else if (route.id === 'container.list') {
+      const d = await authorizeListFilters(r, call.host, call.filters, caller)
+      if (!d.ok) {
+        gw.decision = 'deny'
+        gw.reason = 'filter names a container the caller does not own'
+        throw statusError(d.status, d.message)
+      }
+      if (d.filters !== undefined) call.filters = d.filters
+    }
+  }
+
   function send (request: FastifyRequest, reply: FastifyReply, call: PreparedCall): void {
     const route = call.match.route
-    const path = buildUpstreamPath(route, call.match.target, call.match.version, encodeQuery(call.params, call.filters))
+    const path = buildUpstreamPath(route, call.target, call.match.version, encodeQuery(call.params, call.filters))
     const headers: Record<string, string> = {}
     const ua = request.headers['user-agent']
     if (ua !== undefined) headers['user-agent'] = ua

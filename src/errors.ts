@@ -29,3 +29,12 @@ export function upstreamError (err: NodeJS.ErrnoException, hostName: string): Er
   }
   return new UpstreamUnreachable(`cannot reach Docker daemon "${hostName}": ${code !== '' ? code : err.message}`)
 }
+
+const DaemonAnswer = createError('DGW_DAEMON_ANSWER', '%s', 500)
+
+/** An error carrying a status decided elsewhere (e.g. the daemon's answer to a lookup), in Docker's shape. */
+export function statusError (status: number, message: string): Error & { statusCode: number } {
+  const err = new DaemonAnswer(message) as Error & { statusCode: number }
+  err.statusCode = status
+  return err
+}

@@ -24,7 +24,19 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT: 'upstreamTimeouts.connect',
   GATEWAY_UPSTREAM_HEADERS_TIMEOUT: 'upstreamTimeouts.headers',
   GATEWAY_UPSTREAM_BODY_TIMEOUT: 'upstreamTimeouts.body',
-  GATEWAY_UPSTREAM_CONNECTIONS: 'upstreamConnections'
+  GATEWAY_UPSTREAM_CONNECTIONS: 'upstreamConnections',
+  GATEWAY_OWNERSHIP: 'ownership.enabled',
+  // --- Authentication, rate limit, audit (issue 3) ---
+  GATEWAY_JWT_SECRET: 'jwtSecret',
+  GATEWAY_JWT_PUBLIC_KEY: 'jwtPublicKey',
+  GATEWAY_JWKS_URL: 'jwksUrl',
+  GATEWAY_JWT_ISSUER: 'jwtIssuer',
+  GATEWAY_JWT_AUDIENCE: 'jwtAudience',
+  GATEWAY_TOKEN_CACHE_SIZE: 'tokenCacheSize',
+  GATEWAY_RATE_LIMIT_MAX: 'rateLimit.max',
+  GATEWAY_RATE_LIMIT_WINDOW: 'rateLimit.timeWindow',
+  GATEWAY_REDIS_URL: 'redisUrl',
+  GATEWAY_AUDIT_FILE: 'audit.destination'
 }
 
 export class ConfigError extends Error {

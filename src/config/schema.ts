@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { DURATION_PATTERN } from '../auth/duration'
 
 /**
  * The gateway's whole configuration. Every key can come from the config
@@ -20,6 +21,16 @@ export const HostSchema = Type.Object({
     headers: Type.Optional(Type.Integer({ minimum: 1 })),
     body: Type.Optional(Type.Integer({ minimum: 1 }))
   }, { additionalProperties: false }))
+}, { additionalProperties: false })
+
+/** One mutual-TLS principal (issue 3): what a client certificate may do. */
+export const ClientCertificateSchema = Type.Object({
+  /** Space-separated scopes, as in a token's `scope` claim. */
+  scope: Str(),
+  /** Hosts it may reach, as a token's `hosts` claim; absent means every host. */
+  hosts: Type.Optional(Type.Array(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }))),
+  /** The principal recorded and rate-limited; default: the matched key, e.g. `CN=billing-svc`. */
+  sub: Type.Optional(Str({ maxLength: 256 }))
 }, { additionalProperties: false })
 
 export const ConfigSchema = Type.Object({
@@ -63,6 +74,15 @@ export const ConfigSchema = Type.Object({
   /** Connections per daemon for short calls; streams get their own, unbounded pool. */
   upstreamConnections: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
 
+  /** Per-principal container ownership (issue 4 §2). */
+  ownership: Type.Object({
+    enabled: Type.Boolean({ default: true }),
+    /** Label stamped on every container at create; its value is the creator's `sub`. */
+    label: Type.String({ pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$', default: 'docker-gateway.owner' }),
+    /** Bound on the id -> owner cache. */
+    cacheSize: Type.Integer({ minimum: 100, default: 100000 })
+  }, { default: {}, additionalProperties: false }),
+
   /** Background `/_ping` per host; drives GET /hosts and the circuit breakers. */
   healthCheck: Type.Object({
     intervalMs: Type.Integer({ minimum: 100, default: 2000 }),
@@ -84,6 +104,37 @@ export const ConfigSchema = Type.Object({
   /** GET /hosts/_all/containers/json: time each host has to answer before it is reported failed. */
   fleet: Type.Object({
     deadlineMs: Type.Integer({ minimum: 100, default: 5000 })
+  }, { default: {}, additionalProperties: false }),
+
+  // --- Authentication, client certificates, rate limit, audit (issue 3) ---
+  /** HS256 shared secret for bearer tokens (RFC 7518 §3.2: at least 256 bits). Exactly one of jwtSecret, jwtPublicKey, jwksUrl. */
+  jwtSecret: Type.Optional(Str({ minLength: 32 })),
+  /** File holding the identity provider's public key: PEM (SPKI or certificate) or one JWK; RSA, EC P-256/384/521 or Ed25519. */
+  jwtPublicKey: Type.Optional(Str()),
+  /** The identity provider's JWK set; https (http only for loopback). */
+  jwksUrl: Type.Optional(Str({ pattern: '^https?://' })),
+  /** When set, a token's `iss` must equal it. */
+  jwtIssuer: Type.Optional(Str()),
+  /** When set, a token's `aud` must contain it. */
+  jwtAudience: Type.Optional(Str()),
+  /** Verified tokens remembered (LRU, each until its exp); 0 turns the cache off. */
+  tokenCacheSize: Type.Integer({ minimum: 0, maximum: 1_000_000, default: 10000 }),
+  /**
+   * Mutual TLS principals: a verified client certificate's identity -> its grant.
+   * Keys are `CN=<common name>`, `DNS:<dNSName SAN>` or `URI:<URI SAN>`.
+   */
+  clientCertificates: Type.Optional(Type.Record(Type.String({ pattern: '^(CN=|DNS:|URI:).+$' }), ClientCertificateSchema)),
+  /** Requests per principal (per source IP before authentication) in each window; max 0 turns the limit off. */
+  rateLimit: Type.Object({
+    max: Type.Integer({ minimum: 0, default: 1000 }),
+    /** `1m`, `30 seconds`, or milliseconds. */
+    timeWindow: Type.String({ pattern: DURATION_PATTERN, default: '1m' })
+  }, { default: {}, additionalProperties: false }),
+  /** redis:// or rediss:// URL: rate-limit counters shared by every gateway replica. */
+  redisUrl: Type.Optional(Str({ pattern: '^rediss?://' })),
+  audit: Type.Object({
+    /** `stdout`, `stderr` or a file path for the audit lines; unset: they go with the other log lines. */
+    destination: Type.Optional(Str())
   }, { default: {}, additionalProperties: false })
 }, { additionalProperties: false })
 

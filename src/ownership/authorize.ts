@@ -1,0 +1,67 @@
+import type { UpstreamHost } from '../upstream/hosts'
+import type { Filters } from '../docker/query'
+import type { ContainerResolver } from './resolver'
+import { mayAccess, noSuchContainer, scopeListFilters, filterContainerRefs } from './rules'
+
+/**
+ * The ownership step of the request path: turns a client's container
+ * reference into the full id the call will be forwarded with, or the answer
+ * the daemon would give for a container that does not exist.
+ */
+
+export interface Caller {
+  principal: string
+  admin: boolean
+}
+
+export type TargetDecision =
+  | { ok: true, id: string }
+  | { ok: false, status: number, message: string }
+
+function refused (status: number, body: string, ref: string): TargetDecision {
+  // Pass the daemon's own error through; fall back to its wording.
+  try {
+    const parsed = JSON.parse(body) as { message?: unknown }
+    if (typeof parsed.message === 'string') return { ok: false, status, message: parsed.message }
+  } catch {}
+  return { ok: false, status, message: status === 404 ? noSuchContainer(ref) : body }
+}
+
+export async function authorizeContainer (resolver: ContainerResolver, host: UpstreamHost, ref: string, caller: Caller): Promise<TargetDecision> {
+  const r = await resolver.resolve(host, ref)
+  if (!r.found) return refused(r.status, r.body, ref)
+  if (!mayAccess(r.owner, caller.principal, caller.admin)) {
+    // Same status and words as a missing container: existence does not leak.
+    return { ok: false, status: 404, message: noSuchContainer(ref) }
+  }
+  return { ok: true, id: r.id }
+}
+
+export async function authorizeExec (resolver: ContainerResolver, host: UpstreamHost, execId: string, caller: Caller): Promise<TargetDecision> {
+  const r = await resolver.resolveExec(host, execId)
+  if (!r.found) {
+    const d = refused(r.status, r.body, execId)
+    return d
+  }
+  if (!mayAccess(r.owner, caller.principal, caller.admin)) {
+    // The daemon's wording for an unknown exec id (daemon/exec.go errExecNotFound).
+    return { ok: false, status: 404, message: `No such exec instance: ${execId}` }
+  }
+  return { ok: true, id: execId }
+}
+
+/**
+ * Filters for a list call: the owner label is ANDed in, and containers named
+ * by `before`/`since` must be the caller's (else the daemon's 404-or-not
+ * would reveal them). They are rewritten to full ids.
+ */
+export async function authorizeListFilters (resolver: ContainerResolver, host: UpstreamHost, filters: Filters | undefined, caller: Caller): Promise<{ ok: true, filters: Filters | undefined } | { ok: false, status: number, message: string }> {
+  if (caller.admin) return { ok: true, filters }
+  const scoped = scopeListFilters(filters, caller.principal, resolver.ownerLabel)
+  for (const { filter, ref } of filterContainerRefs(filters)) {
+    const d = await authorizeContainer(resolver, host, ref, caller)
+    if (!d.ok) return d
+    scoped[filter] = (scoped[filter] ?? []).map(v => v === ref ? d.id : v)
+  }
+  return { ok: true, filters: scoped }
+}

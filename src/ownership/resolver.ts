@@ -1,0 +1,85 @@
+import type { UpstreamHost } from '../upstream/hosts'
+
+/**
+ * Resolves a container reference the way the daemon does (full id, then
+ * exact name, then unique id prefix: daemon/container.go GetContainer) by
+ * asking the daemon itself, and learns the container's owner label.
+ *
+ * The owner of an id never changes (labels are immutable after create and
+ * ids are never reused), so id -> owner is cached; name -> id is not, since
+ * a name can move to a new container the moment the old one is removed.
+ * Callers then address the daemon by the full id only, so a stale lookup can
+ * never redirect a call to a container that took over a removed one's name.
+ */
+
+export type Resolution =
+  | { found: true, id: string, owner: string | undefined }
+  | { found: false, status: number, body: string }
+
+const FULL_ID = /^[a-f0-9]{64}$/
+
+export class ContainerResolver {
+  private readonly owners = new Map<string, string | undefined>()
+  private readonly execs = new Map<string, string>()
+  readonly ownerLabel: string
+  private readonly maxEntries: number
+  private readonly timeoutMs: number
+
+  constructor (opts: { ownerLabel: string, maxEntries?: number, timeoutMs?: number }) {
+    this.ownerLabel = opts.ownerLabel
+    this.maxEntries = opts.maxEntries ?? 100_000
+    this.timeoutMs = opts.timeoutMs ?? 10_000
+  }
+
+  private remember<V> (map: Map<string, V>, key: string, value: V): void {
+    if (map.size >= this.maxEntries) {
+      // Evict the oldest insertion (Map keeps insertion order): a bounded cache, never a leak.
+      const first = map.keys().next()
+      if (first.done !== true) map.delete(first.value)
+    }
+    map.set(key, value)
+  }
+
+  /** Resolve `ref` on `host` to its full id and owner. */
+  async resolve (host: UpstreamHost, ref: string): Promise<Resolution> {
+    if (FULL_ID.test(ref)) {
+      const key = `${host.name}/${ref}`
+      if (this.owners.has(key)) return { found: true, id: ref, owner: this.owners.get(key) }
+    }
+    const res = await host.short.request({
+      path: `/containers/${encodeURIComponent(ref)}/json`,
+      method: 'GET',
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs
+    })
+    const text = await res.body.text()
+    if (res.statusCode !== 200) return { found: false, status: res.statusCode, body: text }
+    const info = JSON.parse(text) as { Id: string, Config?: { Labels?: Record<string, string> | null } }
+    const owner = info.Config?.Labels?.[this.ownerLabel]
+    this.remember(this.owners, `${host.name}/${info.Id}`, owner)
+    return { found: true, id: info.Id, owner }
+  }
+
+  /** Resolve an exec id to its container (exec ids are global on a daemon). */
+  async resolveExec (host: UpstreamHost, execId: string): Promise<Resolution> {
+    const key = `${host.name}/${execId}`
+    let containerId = this.execs.get(key)
+    if (containerId === undefined) {
+      const res = await host.short.request({ path: `/exec/${execId}/json`, method: 'GET', headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs })
+      const text = await res.body.text()
+      if (res.statusCode !== 200) return { found: false, status: res.statusCode, body: text }
+      containerId = (JSON.parse(text) as { ContainerID: string }).ContainerID
+      this.remember(this.execs, key, containerId)
+    }
+    return await this.resolve(host, containerId)
+  }
+
+  /** Forget a removed container (keeps the cache small; correctness never depends on it). */
+  forget (host: UpstreamHost, id: string): void {
+    this.owners.delete(`${host.name}/${id}`)
+  }
+
+  get size (): number {
+    return this.owners.size
+  }
+}
