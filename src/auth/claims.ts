@@ -1,0 +1,34 @@
+import { parseScopes } from './scopes'
+import { invalidToken, TokenRejected } from './token-errors'
+import type { VerifiedIdentity } from './token-cache'
+
+/**
+ * The claims contract (issue 3 §2) applied to a payload whose signature and
+ * time claims the JWT library has already checked: `sub` names the
+ * principal, `scope` holds space-separated scopes, `hosts` (optional) lists
+ * the hosts the token may reach. A token that breaks the contract is
+ * refused outright rather than read generously: a `hosts` claim that is not
+ * a list of names must not turn into "every host".
+ */
+
+/** Host names as the config accepts them (schema.ts `hosts` keys). */
+const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
+
+export function identityFromClaims (payload: unknown): VerifiedIdentity {
+  if (payload === null || typeof payload !== 'object') throw new TokenRejected(invalidToken('claim', 'the payload must be a JSON object'))
+  const claims = payload as Record<string, unknown>
+  if (typeof claims.sub !== 'string' || claims.sub.trim() === '') throw new TokenRejected(invalidToken('missing_claim', 'the sub claim must be a non-empty string'))
+  if (claims.sub.length > 256) throw new TokenRejected(invalidToken('claim', 'the sub claim is longer than 256 characters'))
+  if (typeof claims.exp !== 'number') throw new TokenRejected(invalidToken('missing_claim', 'the exp claim is required'))
+  if (claims.scope !== undefined && typeof claims.scope !== 'string' && !Array.isArray(claims.scope)) {
+    throw new TokenRejected(invalidToken('claim', 'the scope claim must be a space-separated string'))
+  }
+  const identity: VerifiedIdentity = { sub: claims.sub, scopes: parseScopes(claims.scope), expiresAt: claims.exp * 1000 }
+  if (claims.hosts !== undefined) {
+    if (!Array.isArray(claims.hosts) || !claims.hosts.every(h => typeof h === 'string' && HOST_NAME.test(h))) {
+      throw new TokenRejected(invalidToken('claim', 'the hosts claim must be an array of host names'))
+    }
+    identity.allowedHosts = claims.hosts as string[]
+  }
+  return identity
+}
