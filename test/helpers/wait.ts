@@ -1,0 +1,1 @@
+export { waitFor, sleep } from '../harness/net'
