@@ -1,0 +1,76 @@
+#!/usr/bin/env node
+// `npm test` runner: tap itself (with the .taprc before/after harness), then
+// ONE plain summary line on stdout, after all of tap's output:
+//
+//   N passed, N failed, N skipped
+//
+// counted from the per-file TAP streams (tap-parser, which ships with tap),
+// at the level of individual test points (assertions). Exit status: tap's
+// own, or 1 when the count shows a failure tap did not report.
+// Arguments are passed to tap (`npm test -- test/core/`).
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { Parser } from 'tap-parser'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+// a directory of our own, so neither results of earlier runs nor those of a
+// concurrent run in the same checkout (.tap/test-results) are counted
+const outDir = path.join(root, '.tap', `summary-${process.pid}`)
+
+function tapFiles (dir) {
+  let out = []
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    if (entry.isDirectory()) out = out.concat(tapFiles(p))
+    else if (entry.name.endsWith('.tap')) out.push(p)
+  }
+  return out
+}
+
+function count (files) {
+  const c = { passed: 0, failed: 0, skipped: 0, todo: 0, broken: [] }
+  for (const file of files) {
+    const text = fs.readFileSync(file, 'utf8')
+    let failedHere = 0
+    for (const [event, data] of Parser.parse(text, { flat: true })) {
+      if (event !== 'assert') continue
+      if (data.todo) c.todo++
+      else if (data.skip) c.skipped++
+      else if (data.ok) c.passed++
+      else { c.failed++; failedHere++ }
+    }
+    // The flat view drops subtest summary points; the nested view tells
+    // whether the file as a whole was fine (plan met, no bail-out, no
+    // failing subtest without a failing assertion, e.g. a timeout).
+    const complete = Parser.parse(text).find(([event]) => event === 'complete')?.[1]
+    if (complete?.plan?.skipAll) c.skipped++
+    else if ((!complete || !complete.ok) && failedHere === 0) {
+      c.failed++
+      c.broken.push(path.relative(outDir, file).replace(/\.tap$/, ''))
+    }
+  }
+  return c
+}
+
+const tapBin = path.join(root, 'node_modules', '.bin', 'tap')
+const child = spawn(tapBin, [`--output-dir=${outDir}`, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' })
+for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(sig, () => { child.kill(sig) })
+}
+child.on('exit', (code, signal) => {
+  let c = { passed: 0, failed: 0, skipped: 0, todo: 0, broken: [] }
+  try {
+    if (fs.existsSync(outDir)) c = count(tapFiles(outDir))
+  } finally {
+    fs.rmSync(outDir, { recursive: true, force: true })
+  }
+  const tapStatus = signal ? 1 : (code ?? 1)
+  for (const f of c.broken) process.stdout.write(`# ${f}: ended without a complete, passing plan (crash, timeout or bail-out)\n`)
+  if (tapStatus !== 0 && c.failed === 0) {
+    process.stdout.write(`# tap exited with ${signal ?? `code ${code}`} although no test point failed (see its output above)\n`)
+  }
+  process.stdout.write(`${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped${c.todo ? `, ${c.todo} todo` : ''}\n`)
+  process.exitCode = tapStatus !== 0 ? tapStatus : (c.failed > 0 ? 1 : 0)
+})
