@@ -1,0 +1,84 @@
+// A private daemon from startDaemon() lives on its own bridge (never docker0,
+// which another daemon may own), answers on TCP and on its unix socket, keeps
+// its data across stop()/start(), and leaves nothing behind after destroy().
+import fs from 'node:fs'
+import t from 'tap'
+import { docker } from '../helpers/docker'
+import { daemon, requireDockerd, startDaemon } from '../helpers/env'
+import { processesMentioning } from '../harness/cleanup.cjs'
+import { ping } from '../harness/engine'
+
+const linkIndex = (name: string): string | undefined => {
+  try { return fs.readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim() } catch { return undefined }
+}
+
+if (requireDockerd(t)) {
+  t.test('private daemon lifecycle', async t => {
+    const docker0Before = linkIndex('docker0')
+    const d = await startDaemon({ name: 'lifecycle' })
+    t.teardown(async () => { await d.destroy() })
+    t.comment(`started ${d.url} on ${d.bridge} in ${d.timings.start} ms, image import ${d.timings.import} ms`)
+    const target = { httpUrl: d.httpUrl }
+
+    t.test('its default network uses its own bridge, not docker0', async t => {
+      t.match(d.bridge, /^br-dgw\d+$/)
+      const net = await docker('/networks/bridge', { target })
+      t.equal(net.body.Options['com.docker.network.bridge.name'], d.bridge)
+      t.not(net.body.Options['com.docker.network.bridge.name'], 'docker0')
+      t.same(net.body.IPAM.Config.map((c: { Subnet: string }) => c.Subnet), [d.subnet])
+      t.ok(linkIndex(d.bridge), `${d.bridge} exists`)
+      t.equal(linkIndex('docker0'), docker0Before, 'docker0 is untouched (same interface, or still absent)')
+    })
+
+    t.test('the run\'s primary daemon, when private, has its own bridge too', async t => {
+      let primary
+      try { primary = daemon() } catch {}
+      if (!primary?.private) {
+        t.pass('the primary daemon is a reused DOCKER_TEST_HOST: its bridge is not ours to check')
+        return
+      }
+      const net = await docker('/networks/bridge')
+      t.equal(net.body.Options['com.docker.network.bridge.name'], primary.bridge)
+    })
+
+    t.test('answers on TCP and on its unix socket', async t => {
+      t.ok(await ping({ httpUrl: d.httpUrl }), d.url)
+      t.ok(await ping({ socketPath: d.socketPath }), `unix://${d.socketPath}`)
+      const version = await docker('/version', { target: { socketPath: d.socketPath } })
+      t.equal(version.status, 200)
+      t.match(version.body, { ApiVersion: String })
+    })
+
+    t.test('stop() and start() keep the data root', async t => {
+      const created = await docker('/containers/create', { target, json: { Image: d.image, Cmd: ['sleep', '600'] } })
+      t.equal(created.status, 201, created.text)
+      t.equal((await docker(`/containers/${created.body.Id}/start`, { target, method: 'POST' })).status, 204)
+      await d.stop()
+      t.equal(d.running, false)
+      t.equal(await ping(target), false, 'a stopped daemon does not answer')
+      await d.start()
+      t.equal(d.running, true)
+      const inspect = await docker(`/containers/${created.body.Id}/json`, { target })
+      t.equal(inspect.status, 200, 'the container survived the restart')
+      t.equal(inspect.body.Config.Image, d.image)
+    })
+
+    t.test('kill() then start() recovers from a crash', async t => {
+      await d.kill()
+      t.equal(await ping(target), false)
+      const t0 = Date.now()
+      await d.start()
+      t.ok(await ping(target))
+      t.comment(`restart after crash: ${Date.now() - t0} ms`)
+    })
+
+    t.test('destroy() removes processes, bridge and directories', async t => {
+      await d.destroy()
+      t.equal(d.running, false)
+      t.equal(linkIndex(d.bridge), undefined, `${d.bridge} is gone`)
+      t.notOk(fs.existsSync(d.dir), `${d.dir} is gone`)
+      t.same(processesMentioning(d.dir + '/'), [], 'no dockerd, containerd, shim or container process is left')
+      t.equal(linkIndex('docker0'), docker0Before, 'docker0 is still untouched')
+    })
+  })
+}
