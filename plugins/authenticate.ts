@@ -1,15 +1,43 @@
 import fp from 'fastify-plugin'
-import fastifyJwt from '@fastify/jwt'
+import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
+import type { Algorithm } from 'fast-jwt'
+import createError from '@fastify/error'
+import { TLSSocket } from 'node:tls'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { parseScopes } from '../src/auth/scopes'
-import { parseHostsClaim } from '../src/upstream/host-access'
+import type { Config } from '../src/config/schema'
+import { resolveKeySource, type KeySource } from '../src/auth/keys'
+import { createJwksKeyResolver, type JwksOptions } from '../src/auth/jwks'
+import { identityFromClaims } from '../src/auth/claims'
+import { TokenCache, type VerifiedIdentity } from '../src/auth/token-cache'
+import { resolveCertificate, type CertificateIdentity, type ClientCertificateGrant } from '../src/auth/client-cert'
+import {
+  challengeHeader, classifyVerifyError, insufficientScopeHeader, missingCredentials, NOT_BEARER, type AuthFailure
+} from '../src/auth/token-errors'
 import { Unauthorized } from '../src/errors'
 
 /**
- * Bearer-token authentication (RFC 6750) on every route except the health
- * probes. Algorithms are pinned to the key's kind so that `alg: none` or an
- * HS256 token "signed" with an RSA public key never verifies (the classic
- * JWT algorithm-confusion attack, CVE-2015-9235).
+ * Who is calling. Every request except GET/HEAD of the health probes must
+ * carry a bearer token (RFC 6750) that verifies, or come over a mutual-TLS
+ * connection whose verified client certificate is mapped in
+ * `clientCertificates`.
+ *
+ * Precedence: a bearer token, when sent, decides, even on an mTLS
+ * connection (a service holding a certificate may act for a person whose
+ * token it forwards), and a bad token is a 401 even then: falling back to
+ * the certificate would hide the client's mistake and widen its rights
+ * silently. Without a token, the certificate's mapping is the principal.
+ *
+ * Two hooks, with the rate limit between them (src/app.ts registers it
+ * next): `onRequest` identifies the caller and records a failure without
+ * answering yet, the rate limit then counts the request under the
+ * principal, or under the source IP when there is none (so a flood of bad
+ * tokens is limited per IP), and `preParsing` answers the 401 before any
+ * body is read.
+ *
+ * Algorithms are pinned to the key's kind (src/auth/keys.ts), so `alg:
+ * none` or an HS256 token "signed" with an RSA public key never verifies
+ * (CVE-2015-9235). Verified tokens are remembered until their `exp`
+ * (src/auth/token-cache.ts).
  */
 
 export interface JwtClaims {
@@ -27,50 +55,167 @@ declare module '@fastify/jwt' {
 }
 
 export interface AuthenticateOptions {
-  secret: string
-  /** Paths that answer without credentials. */
+  keys: KeySource
+  issuer?: string
+  audience?: string
+  /** Verified tokens remembered; 0 turns the cache off. */
+  tokenCacheSize: number
+  /** Longest a verified token is trusted without checking it again (bounds a revoked JWKS key's life). */
+  tokenCacheMaxAgeMs?: number
+  clientCertificates?: Readonly<Record<string, ClientCertificateGrant>>
+  /** Paths that answer GET/HEAD without credentials. */
   publicPaths: ReadonlySet<string>
+  jwks?: JwksOptions
 }
 
-function challenge (message: string): Error {
-  const err = new Unauthorized(message)
-  return err
+/** The plugin's options from the validated config; `fallbackSecret` is the data-folder secret. */
+export function authenticateOptions (config: Config, fallbackSecret: string | undefined, publicPaths: ReadonlySet<string>): AuthenticateOptions {
+  const opts: AuthenticateOptions = { keys: resolveKeySource(config, fallbackSecret), tokenCacheSize: config.tokenCacheSize, publicPaths }
+  if (config.jwtIssuer !== undefined) opts.issuer = config.jwtIssuer
+  if (config.jwtAudience !== undefined) opts.audience = config.jwtAudience
+  if (config.clientCertificates !== undefined) opts.clientCertificates = config.clientCertificates
+  return opts
+}
+
+/** 503 when the identity provider's keys cannot be fetched: not the client's fault. */
+const AuthUnavailable = createError('DGW_AUTH_UNAVAILABLE', '%s', 503)
+
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
+
+interface CertificateResult {
+  identity?: CertificateIdentity
+  /** The verified certificate's first name, for the audit line. */
+  name?: string
+  names: string[]
 }
 
 async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions): Promise<void> {
+  const { keys } = opts
+  const algorithms = [...keys.algorithms]
+  const cache = new TokenCache({ max: opts.tokenCacheSize, maxAgeMs: opts.tokenCacheMaxAgeMs ?? 5 * 60_000 })
+  const failures = new WeakMap<FastifyRequest, AuthFailure>()
+  const tokens = new WeakMap<FastifyRequest, string>()
+  const certificates = new WeakMap<TLSSocket, CertificateResult>()
+
+  let secret: FastifyJWTOptions['secret']
+  if (keys.kind === 'secret') {
+    secret = keys.secret
+  } else if (keys.kind === 'public-key') {
+    secret = { public: keys.pem }
+  } else {
+    const jwks = createJwksKeyResolver(keys.url, opts.jwks)
+    fastify.addHook('onClose', async () => { await jwks.close() })
+    secret = async (_request: FastifyRequest, token: unknown) => await jwks.resolve((token as { header: { alg?: unknown, kid?: unknown } }).header)
+  }
+
+  // fast-jwt skips the iss/aud check of a token that lacks the claim, so a
+  // configured issuer or audience also makes the claim required.
+  const requiredClaims = ['exp', 'sub']
+  if (opts.issuer !== undefined) requiredClaims.push('iss')
+  if (opts.audience !== undefined) requiredClaims.push('aud')
   await fastify.register(fastifyJwt, {
-    secret: opts.secret,
-    verify: { algorithms: ['HS256'], requiredClaims: ['exp', 'sub'] }
+    secret,
+    decode: { complete: keys.kind === 'jwks' },
+    verify: {
+      algorithms: algorithms as Algorithm[],
+      requiredClaims,
+      ...(opts.issuer !== undefined ? { allowedIss: opts.issuer } : {}),
+      ...(opts.audience !== undefined ? { allowedAud: opts.audience } : {}),
+      extractToken: (request: FastifyRequest) => tokens.get(request)
+    }
   })
 
-  fastify.addHook('onRequest', async (request: FastifyRequest, reply) => {
-    const path = request.url.split('?', 1)[0] as string
-    if (opts.publicPaths.has(path)) return
-    void reply.header('www-authenticate', 'Bearer realm="docker-gateway"')
+  function isPublic (request: FastifyRequest): boolean {
+    if (request.method !== 'GET' && request.method !== 'HEAD') return false
+    const url = request.url
+    const q = url.indexOf('?')
+    return opts.publicPaths.has(q === -1 ? url : url.slice(0, q))
+  }
+
+  /** A client certificate verified against GATEWAY_TLS_CA, once per connection. */
+  function clientCertificate (request: FastifyRequest): CertificateResult | undefined {
+    const socket = request.raw.socket
+    if (!(socket instanceof TLSSocket)) return undefined
+    let result = certificates.get(socket)
+    if (result === undefined) {
+      result = { names: [] }
+      // With tlsClientAuth optional, an unverified certificate reaches us:
+      // it proves nothing and is ignored.
+      if (socket.authorized) {
+        const cert = socket.getPeerCertificate(false)
+        if (cert !== null && Object.keys(cert).length > 0) {
+          const resolved = resolveCertificate(cert, opts.clientCertificates)
+          result = { names: resolved.names }
+          if (resolved.identity !== undefined) result.identity = resolved.identity
+          const name = resolved.identity?.name ?? resolved.names[0]
+          if (name !== undefined) result.name = name
+        }
+      }
+      certificates.set(socket, result)
+    }
+    return result
+  }
+
+  function fail (request: FastifyRequest, failure: AuthFailure, method: 'jwt' | 'mtls' | 'none'): void {
+    failures.set(request, failure)
+    request.gw.authMethod = method
+    request.gw.decision = 'deny'
+    request.gw.reason = `authentication failed: ${failure.kind}`
+  }
+
+  function grant (request: FastifyRequest, identity: VerifiedIdentity | CertificateIdentity, method: 'jwt' | 'mtls'): void {
+    const gw = request.gw
+    gw.principal = 'sub' in identity ? identity.sub : identity.principal
+    gw.authMethod = method
+    gw.scopes = identity.scopes
+    if (identity.allowedHosts !== undefined) gw.allowedHosts = [...identity.allowedHosts]
+  }
+
+  fastify.addHook('onRequest', async (request) => {
+    if (isPublic(request)) {
+      request.gw.authMethod = 'none'
+      return
+    }
+    const cert = clientCertificate(request)
+    if (cert?.name !== undefined) request.gw.clientCert = cert.name
+
     const header = request.headers.authorization
-    if (header === undefined || !/^Bearer\s+\S+$/i.test(header)) {
-      request.gw.decision = 'deny'
-      request.gw.reason = 'no bearer token'
-      throw challenge('authentication required: send "Authorization: Bearer <token>"')
+    if (header !== undefined) {
+      const m = BEARER.exec(header)
+      if (m === null) return fail(request, NOT_BEARER, 'none')
+      const token = m[1] as string
+      let identity = cache.get(token)
+      if (identity === undefined) {
+        try {
+          tokens.set(request, token)
+          identity = identityFromClaims(await request.jwtVerify())
+        } catch (err) {
+          return fail(request, classifyVerifyError(err, algorithms), 'jwt')
+        }
+        cache.set(token, identity)
+      }
+      return grant(request, identity, 'jwt')
     }
-    let claims: JwtClaims
-    try {
-      claims = await request.jwtVerify<JwtClaims>()
-    } catch (err) {
-      request.gw.decision = 'deny'
-      request.gw.reason = `invalid token: ${(err as { code?: string }).code ?? 'unknown'}`
-      throw challenge(`invalid token: ${(err as Error).message}`)
+    if (cert?.identity !== undefined) return grant(request, cert.identity, 'mtls')
+    if (cert?.name !== undefined) fail(request, missingCredentials(`the client certificate ${cert.name} is not mapped in clientCertificates`), 'mtls')
+    else fail(request, missingCredentials(), 'none')
+  })
+
+  fastify.addHook('preParsing', async (request, reply, payload) => {
+    const failure = failures.get(request)
+    if (failure === undefined) return payload
+    if (failure.status === 503) throw new AuthUnavailable(failure.message)
+    void reply.header('www-authenticate', challengeHeader(failure))
+    throw new Unauthorized(failure.message)
+  })
+
+  // RFC 6750 §3.1: a 403 for want of a scope names it in the challenge too.
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    if (reply.statusCode === 403 && request.gw.authMethod === 'jwt') {
+      const m = /^missing scope (\S+)$/.exec(request.gw.reason ?? '')
+      if (m !== null) void reply.header('www-authenticate', insufficientScopeHeader(m[1] as string))
     }
-    if (typeof claims.sub !== 'string' || claims.sub === '') {
-      request.gw.decision = 'deny'
-      request.gw.reason = 'token has no sub'
-      throw challenge('invalid token: the sub claim is required')
-    }
-    request.gw.principal = claims.sub
-    request.gw.authMethod = 'jwt'
-    request.gw.scopes = parseScopes(claims.scope)
-    const allowedHosts = parseHostsClaim(claims.hosts)
-    if (allowedHosts !== undefined) request.gw.allowedHosts = allowedHosts
+    return payload
   })
 }
 

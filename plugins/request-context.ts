@@ -17,6 +17,8 @@ export interface GatewayContext {
   host?: string
   principal?: string
   authMethod?: 'jwt' | 'mtls' | 'none'
+  /** The verified client certificate's name (`CN=...`, `DNS:...`, `URI:...`) on a mutual-TLS connection. */
+  clientCert?: string
   scopes?: readonly string[]
   /** The token's `hosts` claim: the Docker hosts it may reach; unset means all. */
   allowedHosts?: string[]
@@ -38,14 +40,23 @@ declare module 'fastify' {
 
 export type AuditWriter = (request: FastifyRequest, status: number) => void
 
+function pathOf (url: string): string {
+  const q = url.indexOf('?')
+  const path = q === -1 ? url : url.slice(0, q)
+  return path.length > 200 ? `${path.slice(0, 200)}...` : path
+}
+
 export function auditRecord (request: FastifyRequest, status: number): Record<string, unknown> {
   const gw = request.gw
   return {
     principal: gw.principal,
     auth: gw.authMethod,
+    clientCert: gw.clientCert,
     ip: request.ip,
     method: request.method,
     route: gw.route,
+    // A request refused before the allow-list ran has no route: keep where it was going.
+    path: gw.route === undefined ? pathOf(request.url) : undefined,
     container: gw.container,
     host: gw.host,
     decision: gw.decision,
@@ -76,6 +87,11 @@ async function requestContext (fastify: FastifyInstance, opts: { write?: AuditWr
         // The gateway itself refused: make the decision explicit.
         gw.decision = 'deny'
         gw.reason = `status ${status}`
+      }
+      if (gw.upstreamStatus === undefined && gw.bytesOut === 0) {
+        // A response the gateway made itself (an error, /healthz): its length is known.
+        const length = Number(reply.raw.getHeader('content-length'))
+        if (Number.isFinite(length)) gw.bytesOut = length
       }
       write(request, status)
     })

@@ -5,20 +5,33 @@ import { HostRegistry } from './upstream/hosts'
 import requestContext from '../plugins/request-context'
 import dockerErrors from '../plugins/docker-errors'
 import health from '../plugins/health'
-import authenticate from '../plugins/authenticate'
+import authenticate, { authenticateOptions } from '../plugins/authenticate'
+import rateLimit, { rateLimitOptions } from '../plugins/rate-limit'
+import { createAudit, loggerOptions, type Audit } from './audit/logger'
+import type { DestinationStream } from 'pino'
 import dockerMirror from '../plugins/docker-mirror'
 import fleet from '../plugins/fleet'
 import hostsReload from '../plugins/hosts-reload'
 
 export interface BuildOptions {
   config: Config
-  /** HS256 secret for bearer tokens. */
-  jwtSecret: string
+  /** HS256 secret for bearer tokens when the config names no key (the CLI's data-folder secret; tests). */
+  jwtSecret?: string
   /** TLS material; absent means plain HTTP (GATEWAY_TLS=off). */
   https?: HttpsServerOptions
+  /** Logger options (tests pass `{ level, stream }`); redaction is always added. */
   logger?: FastifyServerOptions['logger']
+  /** Where audit lines go instead of config.audit.destination (tests). */
+  auditStream?: DestinationStream
   /** Re-reads the configuration on SIGHUP (host list reload); default loadConfig(process.env). */
   reloadConfig?: () => Config
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The audit destination (reopen after log rotation). */
+    audit: Audit
+  }
 }
 
 /** Paths outside the Docker namespace that answer without credentials. */
@@ -28,16 +41,14 @@ export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz']
  * Assemble the gateway. The registration order below is the security model:
  * hooks run in this order for every request.
  *
- *   TLS (server) -> request context -> authentication -> [rate limit]
+ *   TLS (server) -> request context -> authentication (identify) -> rate limit
+ *   -> authentication (401 if unidentified, before the body is read)
  *   -> mirror route: allow-list -> scope -> validation -> policy -> host -> upstream
  */
 export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts
   const serverOptions: FastifyServerOptions & { https?: HttpsServerOptions } = {
-    logger: opts.logger ?? {
-      level: config.logLevel,
-      redact: { paths: ['req.headers.authorization', 'headers.authorization'], censor: '[redacted]' }
-    },
+    logger: loggerOptions(config, opts.logger),
     // One line per request is written by request-context, with the audit fields.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: config.bodyLimit,
@@ -52,10 +63,14 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const hosts = new HostRegistry(config)
   app.addHook('onClose', async () => { await hosts.close() })
 
-  await app.register(requestContext)
+  const audit = createAudit(config, opts.auditStream)
+  app.addHook('onClose', async () => { await audit.close() })
+  app.decorate('audit', audit)
+  await app.register(requestContext, audit.write !== undefined ? { write: audit.write } : {})
   await app.register(dockerErrors, { bodyLimit: config.bodyLimit })
   await app.register(health, { hosts })
-  await app.register(authenticate, { secret: opts.jwtSecret, publicPaths: PUBLIC_PATHS })
+  await app.register(authenticate, authenticateOptions(config, opts.jwtSecret, PUBLIC_PATHS))
+  await app.register(rateLimit, rateLimitOptions(config, PUBLIC_PATHS))
   await app.register(fleet, { config, hosts })
   await app.register(hostsReload, { hosts, load: opts.reloadConfig })
   await app.register(dockerMirror, { config, hosts })

@@ -59,17 +59,22 @@ export interface TokenRequest {
   audience?: string
 }
 
+/** A token request that cannot be honoured (unknown scope, empty sub). */
+export class TokenRequestError extends Error {
+  override name = 'TokenRequestError'
+}
+
 export function checkScopes (scope: string): string[] {
   const scopes = scope.split(' ').filter(s => s !== '')
-  if (scopes.length === 0) throw new Error('--scope needs at least one scope')
+  if (scopes.length === 0) throw new TokenRequestError('--scope needs at least one scope')
   const unknown = scopes.filter(s => !(ALL_SCOPES as readonly string[]).includes(s))
-  if (unknown.length > 0) throw new Error(`unknown scope ${unknown.join(', ')} (known: ${ALL_SCOPES.join(', ')})`)
+  if (unknown.length > 0) throw new TokenRequestError(`unknown scope ${unknown.join(', ')} (known: ${ALL_SCOPES.join(', ')})`)
   return scopes
 }
 
 export function signToken (secret: string, req: TokenRequest): string {
   const scopes = checkScopes(req.scope)
-  if (req.sub.trim() === '') throw new Error('--sub must not be empty')
+  if (req.sub.trim() === '') throw new TokenRequestError('--sub must not be empty')
   const payload: Record<string, unknown> = { sub: req.sub, scope: scopes.join(' ') }
   if (req.hosts !== undefined) payload.hosts = req.hosts
   const sign = createSigner({

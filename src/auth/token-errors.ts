@@ -107,7 +107,7 @@ function classifyInvalid (text: string, accepted: readonly string[]): AuthFailur
   }
   const sentence = claimSentence(text)
   if (sentence !== undefined) return invalidToken('claim', sentence)
-  if (/malformed|Invalid typ|must be a string/i.test(text)) return invalidToken('malformed', 'the token is malformed (expected a signed JWT: header.payload.signature)')
+  if (/malformed|not a valid|Invalid typ|The type must be|must be a string|must be an object/i.test(text)) return invalidToken('malformed', 'the token is malformed (expected a signed JWT: header.payload.signature)')
   return invalidToken('invalid', 'the token was rejected')
 }
 

@@ -1,0 +1,292 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util'
+import { join } from 'node:path'
+import closeWithGrace from 'close-with-grace'
+import type { FastifyInstance } from 'fastify'
+import { buildApp } from './app'
+import { ConfigError, loadConfig } from './config/load'
+import type { Config } from './config/schema'
+import { ensureDataDir, looseMode, readOrCreateSecret, readSecretFile, signToken, SECRET_FILE, TokenRequestError } from './auth/secret'
+import { formatDuration, parseDuration } from './auth/duration'
+import { checkTlsConfig, fingerprint256, httpsServerOptions, readTlsFiles, type TlsFiles } from './tls/material'
+import { ensureSelfSigned } from './tls/self-signed'
+import { CertificateReloader } from './tls/reload'
+
+/**
+ * The `docker-gateway` command.
+ *
+ *   docker-gateway start
+ *   docker-gateway token --sub NAME --scope "containers:read containers:write" [--ttl 8h] [--hosts a,b]
+ *
+ * `start` with nothing configured still starts safe: HTTPS with a
+ * self-signed certificate made in the data folder (its SHA-256 fingerprint
+ * is printed), and a JWT secret generated there on first start together
+ * with one admin token, printed once, as Jupyter prints its token.
+ * What the command prints for people goes to stderr; stdout carries the
+ * JSON log lines (start) or just the token (token), so both can be piped.
+ */
+
+export interface Io {
+  out: (text: string) => void
+  err: (text: string) => void
+}
+
+const defaultIo: Io = {
+  out: (text) => { process.stdout.write(text) },
+  err: (text) => { process.stderr.write(text) }
+}
+
+/** The first admin token's lifetime: long enough to set things up, short enough to not linger. */
+export const ADMIN_TOKEN_TTL_MS = 24 * 3_600_000
+/** Longest `token --ttl`: a token cannot be revoked, only left to expire. */
+export const MAX_TOKEN_TTL_MS = 366 * 86_400_000
+/** After SIGTERM/SIGINT: short calls have this long to finish before open streams are ended. */
+export const STREAM_GRACE_MS = 5000
+/** ...and the process exits at the latest this long after the signal. */
+export const SHUTDOWN_DEADLINE_MS = 15_000
+
+const USAGE = `Usage:
+  docker-gateway start
+      Run the gateway (configuration: GATEWAY_* environment variables and GATEWAY_CONFIG file).
+  docker-gateway token --sub NAME --scope "SCOPE ..." [--ttl 8h] [--hosts a,b]
+      Print an HS256 bearer token signed with the configured or data-folder secret.
+      Scopes: containers:read containers:write containers:export containers:exec admin
+`
+
+export function parseListen (listen: string): { host: string, port: number } {
+  const m = /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):([0-9]{1,5})$/.exec(listen)
+  if (m === null) throw new ConfigError(`invalid configuration: listen: expected host:port, got ${listen}`)
+  const host = (m[1] as string).replace(/^\[(.*)\]$/, '$1')
+  return { host, port: Number(m[2]) }
+}
+
+function hasConfiguredKey (config: Config): boolean {
+  return config.jwtSecret !== undefined || config.jwtPublicKey !== undefined || config.jwksUrl !== undefined
+}
+
+export interface Started {
+  app: FastifyInstance
+  /** https://host:port or http://host:port as a client on this machine reaches it. */
+  url: string
+  fingerprint?: string
+  /** Printed on first start only. */
+  adminToken?: string
+  reloader?: CertificateReloader
+  close: () => Promise<void>
+}
+
+/** Everything `start` does except installing the signal handlers (tests call this in-process). */
+export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
+  const config = loadConfig(env)
+  checkTlsConfig(config)
+  const { host, port } = parseListen(config.listen)
+  ensureDataDir(config.dataDir)
+  const lines: string[] = []
+
+  let jwtSecret: string | undefined
+  let adminToken: string | undefined
+  if (!hasConfiguredKey(config)) {
+    const s = readOrCreateSecret(config.dataDir)
+    jwtSecret = s.secret
+    if (s.created) {
+      adminToken = signToken(s.secret, { sub: 'admin', scope: 'admin', ttlMs: ADMIN_TOKEN_TTL_MS, issuer: config.jwtIssuer, audience: config.jwtAudience })
+      lines.push(`JWT secret generated: ${s.file} (mode 0600; keep it private, it signs every token)`)
+    } else {
+      const loose = looseMode(s.file)
+      if (loose !== undefined) lines.push(`WARNING: ${s.file} has mode ${loose}; run: chmod 600 ${s.file}`)
+      lines.push(`JWT secret: ${s.file}`)
+    }
+  }
+
+  let tlsFiles: TlsFiles | undefined
+  let fingerprint: string | undefined
+  let https
+  if (config.tls === 'on') {
+    if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+      tlsFiles = { cert: config.tlsCert, key: config.tlsKey }
+      lines.push(`TLS certificate: ${config.tlsCert}`)
+    } else {
+      const made = await ensureSelfSigned(config.dataDir)
+      tlsFiles = { cert: made.certFile, key: made.keyFile }
+      lines.push(`TLS certificate: ${made.certFile} (self-signed, ${made.created ? 'created now' : 'existing'}, valid until ${made.notAfter})`)
+    }
+    if (config.tlsCa !== undefined) tlsFiles.ca = config.tlsCa
+    const material = readTlsFiles(tlsFiles)
+    https = httpsServerOptions(material, config.tlsClientAuth)
+    fingerprint = fingerprint256(material.cert)
+    lines.push(`TLS SHA-256 fingerprint: ${fingerprint}`)
+    if (config.tlsClientAuth !== 'none') lines.push(`client certificates: ${config.tlsClientAuth} (CA ${config.tlsCa as string})`)
+  } else {
+    lines.push('WARNING: TLS is off (GATEWAY_TLS=off): tokens cross the network in clear text')
+  }
+
+  const app = await buildApp({ config, ...(jwtSecret !== undefined ? { jwtSecret } : {}), ...(https !== undefined ? { https } : {}) })
+  let reloader: CertificateReloader | undefined
+  try {
+    await app.listen({ host, port })
+  } catch (err) {
+    await app.close()
+    throw err
+  }
+  const address = app.server.address()
+  const boundPort = typeof address === 'object' && address !== null ? address.port : port
+  const shownHost = host === '0.0.0.0' || host === '::' ? 'localhost' : host.includes(':') ? `[${host}]` : host
+  const url = `${config.tls === 'on' ? 'https' : 'http'}://${shownHost}:${boundPort}`
+
+  if (tlsFiles !== undefined) {
+    reloader = new CertificateReloader(app.server as unknown as import('node:tls').Server, tlsFiles, app.log)
+    reloader.fingerprint = fingerprint
+    reloader.watch()
+  }
+
+  lines.unshift(`listening on ${url}`)
+  if (adminToken !== undefined) {
+    lines.push(`admin token (sub admin, scope admin, expires in ${formatDuration(ADMIN_TOKEN_TTL_MS)}; shown once):`, `    ${adminToken}`)
+  }
+  if (jwtSecret !== undefined) lines.push('more tokens: npm run token -- --sub NAME --scope "containers:read containers:write" --ttl 8h')
+  const cacert = config.tls === 'on' ? ` --cacert ${tlsFiles?.cert as string}` : ''
+  lines.push(`try: curl${cacert} -H "Authorization: Bearer $TOKEN" ${url}/containers/json`)
+  io.err(lines.map(l => `docker-gateway: ${l}\n`).join(''))
+
+  const started: Started = {
+    app,
+    url,
+    close: async () => {
+      reloader?.close()
+      await app.close()
+    }
+  }
+  if (fingerprint !== undefined) started.fingerprint = fingerprint
+  if (adminToken !== undefined) started.adminToken = adminToken
+  if (reloader !== undefined) started.reloader = reloader
+  return started
+}
+
+/** `start`, plus SIGHUP (reload certificates, reopen the audit file) and graceful shutdown. */
+async function runStart (env: NodeJS.ProcessEnv, io: Io): Promise<void> {
+  const started = await start(env, io)
+  const { app } = started
+
+  const onHup = (): void => {
+    started.reloader?.reload()
+    app.audit.reopen()
+  }
+  process.on('SIGHUP', onHup)
+
+  // Stop accepting at once (return503OnClosing answers late keep-alive
+  // requests), let short calls finish, then end what is still streaming
+  // (logs?follow, stats, attach): the forwarder aborts their daemon calls.
+  closeWithGrace({
+    delay: SHUTDOWN_DEADLINE_MS,
+    logger: { error: (m: unknown) => { app.log.error({ err: m }, 'shutdown') } },
+    // SIGHUP reloads (above, and the host list in plugins/hosts-reload); it never stops the gateway.
+    skip: ['SIGHUP']
+  }, async ({ signal, err }) => {
+    if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')
+    else app.log.info({ signal }, 'shutting down')
+    process.removeListener('SIGHUP', onHup)
+    const endStreams = setTimeout(() => { app.server.closeAllConnections() }, STREAM_GRACE_MS)
+    endStreams.unref()
+    try {
+      await started.close()
+    } finally {
+      clearTimeout(endStreams)
+    }
+  })
+}
+
+function runToken (args: string[], env: NodeJS.ProcessEnv, io: Io): void {
+  const { values } = parseArgs({
+    args,
+    options: {
+      sub: { type: 'string' },
+      scope: { type: 'string' },
+      ttl: { type: 'string', default: '8h' },
+      hosts: { type: 'string' },
+      help: { type: 'boolean', short: 'h' }
+    },
+    strict: true
+  })
+  if (values.help === true) { io.out(USAGE); return }
+  if (values.sub === undefined) throw new UsageError('token: --sub NAME is required')
+  if (values.scope === undefined) throw new UsageError('token: --scope "SCOPE ..." is required')
+  const ttlMs = parseDuration(values.ttl ?? '8h', 's')
+  if (ttlMs === undefined) throw new UsageError(`token: --ttl ${values.ttl as string} is not a duration (e.g. 30m, 8h, 7d)`)
+  if (ttlMs > MAX_TOKEN_TTL_MS) throw new UsageError('token: --ttl is longer than 366 days; tokens cannot be revoked, only left to expire')
+  const hosts = values.hosts?.split(',').map(h => h.trim()).filter(h => h !== '')
+
+  const config = loadConfig(env)
+  if (config.jwtPublicKey !== undefined || config.jwksUrl !== undefined) {
+    throw new UsageError('token: this gateway verifies tokens of an identity provider (jwtPublicKey or jwksUrl); tokens come from that provider')
+  }
+  let secret = config.jwtSecret
+  if (secret === undefined) {
+    const file = join(config.dataDir, SECRET_FILE)
+    try {
+      secret = readSecretFile(file)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+        throw new UsageError(`token: no secret: set GATEWAY_JWT_SECRET, or run \`docker-gateway start\` once to generate ${file} (data folder: GATEWAY_DATA_DIR=${config.dataDir})`)
+      }
+      throw err
+    }
+  }
+  const token = signToken(secret, {
+    sub: values.sub,
+    scope: values.scope,
+    ttlMs,
+    ...(hosts !== undefined ? { hosts } : {}),
+    ...(config.jwtIssuer !== undefined ? { issuer: config.jwtIssuer } : {}),
+    ...(config.jwtAudience !== undefined ? { audience: config.jwtAudience } : {})
+  })
+  io.out(`${token}\n`)
+}
+
+class UsageError extends Error {}
+
+/** Run the command; resolves with the exit code (start keeps running and resolves 0). */
+export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = defaultIo): Promise<number> {
+  const [command, ...rest] = argv
+  try {
+    switch (command) {
+      case 'start':
+        await runStart(env, io)
+        return 0
+      case 'token':
+        runToken(rest, env, io)
+        return 0
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        io.out(USAGE)
+        return command === undefined ? 2 : 0
+      default:
+        io.err(`docker-gateway: unknown command ${command}\n${USAGE}`)
+        return 2
+    }
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof UsageError || String((err as { code?: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      io.err(`docker-gateway: ${(err as Error).message}\n`)
+      return 2
+    }
+    if (err instanceof Error && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
+      io.err(`docker-gateway: cannot listen: ${err.message}\n`)
+      return 1
+    }
+    if (err instanceof TokenRequestError) {
+      io.err(`docker-gateway: token: ${err.message}\n`)
+      return 2
+    }
+    throw err
+  }
+}
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(code => {
+    if (code !== 0) process.exitCode = code
+  }, (err: unknown) => {
+    process.stderr.write(`docker-gateway: ${(err as Error).stack ?? String(err)}\n`)
+    process.exitCode = 1
+  })
+}
