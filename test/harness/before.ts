@@ -3,12 +3,14 @@
 // in the state file that test/helpers/env.ts reads. It never fails the run:
 // a missing daemon is reported loudly here, and each integration test then
 // skips (or, in CI, fails) through requireDaemon(t).
-import { cleanupStale, procStart } from './cleanup.cjs'
+import fs from 'node:fs'
+import path from 'node:path'
+import { cleanupStale, isAlive, procStart } from './cleanup.cjs'
 import { dockerdInstalled, startDaemon } from './dockerd'
 import { ping } from './engine'
 import { TEST_IMAGE, ensureTestImage } from './image'
 import { redisInstalled, startRedis } from './redis'
-import { parseDockerHost, writeState, type HarnessState } from './state'
+import { parseDockerHost, statePath, writeState, type HarnessState } from './state'
 
 const say = (msg: string): void => { process.stderr.write(`# [harness] ${msg}\n`) }
 
@@ -17,12 +19,24 @@ function loud (msg: string): void {
   process.stderr.write(`\n${bar}\n!! ${msg.split('\n').join('\n!! ')}\n${bar}\n\n`)
 }
 
+/** state files of runs whose tap runner is gone (killed before after.ts ran) */
+function removeStaleStateFiles (): void {
+  const dir = path.dirname(statePath())
+  let names: string[] = []
+  try { names = fs.readdirSync(dir) } catch { return }
+  for (const name of names) {
+    const pid = /^run-(\d+)\.json$/.exec(name)?.[1]
+    if (pid && !isAlive(Number(pid))) fs.rmSync(path.join(dir, name), { force: true })
+  }
+}
+
 async function main (): Promise<void> {
   // the tap runner outlives this script; daemons belong to it, and the
   // watchdogs remove them if it dies without running after.ts
   const runner = process.ppid
   const t0 = Date.now()
   cleanupStale(say)
+  removeStaleStateFiles()
   const state: HarnessState = {
     version: 1,
     runnerPid: runner,
