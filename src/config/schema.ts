@@ -43,7 +43,9 @@ export const ConfigSchema = Type.Object({
   upstreamCert: Type.Optional(Str()),
   upstreamKey: Type.Optional(Str()),
   /** Many daemons: name -> upstream. */
-  hosts: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), HostSchema)),
+  // additionalProperties: a Record with a key pattern otherwise lets any
+  // other key through unchecked (it becomes patternProperties only).
+  hosts: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), HostSchema, { additionalProperties: false })),
   defaultHost: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
 
   /** 'on' serves HTTPS (a self-signed certificate is made if none is configured), 'off' plain HTTP. */
