@@ -3,10 +3,13 @@
 // its data across stop()/start(), and leaves nothing behind after destroy().
 import fs from 'node:fs'
 import t from 'tap'
+import { request } from 'undici'
 import { docker } from '../helpers/docker'
 import { daemon, requireDockerd, startDaemon } from '../helpers/env'
 import { processesMentioning } from '../harness/cleanup.cjs'
 import { ping } from '../harness/engine'
+import { freePort } from '../helpers/net'
+import { waitFor } from '../helpers/wait'
 
 const linkIndex = (name: string): string | undefined => {
   try { return fs.readFileSync(`/sys/class/net/${name}/ifindex`, 'utf8').trim() } catch { return undefined }
@@ -47,6 +50,31 @@ if (requireDockerd(t)) {
       const version = await docker('/version', { target: { socketPath: d.socketPath } })
       t.equal(version.status, 200)
       t.match(version.body, { ApiVersion: String })
+    })
+
+    t.test('published ports work without iptables (docker-proxy on 127.0.0.1)', async t => {
+      const hostPort = await freePort()
+      const created = await docker('/containers/create', {
+        target,
+        json: {
+          Image: d.image,
+          Cmd: ['sh', '-c', 'echo up > /index.html; exec httpd -f -p 80 -h /'],
+          ExposedPorts: { '80/tcp': {} },
+          // no HostIp: the daemon's --ip 127.0.0.1 keeps it on loopback
+          HostConfig: { PortBindings: { '80/tcp': [{ HostPort: String(hostPort) }] } }
+        }
+      })
+      t.equal(created.status, 201, created.text)
+      t.equal((await docker(`/containers/${created.body.Id}/start`, { target, method: 'POST' })).status, 204)
+      const inspect = await docker(`/containers/${created.body.Id}/json`, { target })
+      t.match(inspect.body.NetworkSettings.IPAddress, new RegExp(`^172\\.30\\.${d.index}\\.`), 'the container is on the private subnet')
+      t.same(inspect.body.NetworkSettings.Ports['80/tcp'], [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }])
+      const body = await waitFor(async () => {
+        const res = await request(`http://127.0.0.1:${hostPort}/index.html`)
+        const text = await res.body.text()
+        return res.statusCode === 200 ? text : undefined
+      }, 10_000)
+      t.equal(body, 'up\n')
     })
 
     t.test('stop() and start() keep the data root', async t => {
