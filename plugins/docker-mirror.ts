@@ -4,6 +4,8 @@ import type { Dispatcher } from 'undici'
 import { matchRequest, parseVersion, type Matched, type VersionRange } from '../src/docker/match'
 import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/query'
 import { checkBody } from '../src/docker/body'
+import { vetBody } from '../src/docker/vet'
+import { rewriteContainerRef, type ContainerRef } from '../src/policy'
 import { hasScope, isAdmin } from '../src/auth/scopes'
 import { ContainerResolver } from '../src/ownership/resolver'
 import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
@@ -34,6 +36,10 @@ export interface PreparedCall {
   host: UpstreamHost
   /** The container or exec the call addresses: as sent, then the resolved full id. */
   target: string | undefined
+  /** Containers a create body joins (Links, VolumesFrom, container:<x> modes): must be the caller's. */
+  containerRefs: ContainerRef[]
+  /** The vetted body object, when refs must be rewritten to full ids before re-serialising. */
+  decoded?: Record<string, unknown>
   params: Map<string, string>
   filters?: Record<string, string[]>
   body?: string
@@ -81,11 +87,25 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     const query = validateQuery(route, match.rawQuery)
     if (!query.ok) throw new BadRequest(query.message)
 
-    // 4. body.
+    // 4. body: present only where the route takes one, JSON, bounded.
     const body = checkBody(route, request)
     if (!body.ok) throw body.status === 415 ? new UnsupportedMediaType(body.message) : new BadRequest(body.message)
 
-    // 5. host routing: token's hosts claim (403), unknown name (404), open circuit (503 at once).
+    // 5. policy: the body is decoded as the daemon would and judged; what is
+    //    forwarded is the re-serialised, vetted object.
+    const vetted = vetBody(route, body.raw, config.policy, {
+      principal: gw.principal ?? '',
+      scopes: gw.scopes ?? [],
+      ownerLabel: config.ownership.label,
+      ownershipEnabled: config.ownership.enabled
+    })
+    if (!vetted.ok) {
+      gw.decision = 'deny'
+      gw.reason = `policy: ${vetted.rule}`
+      throw vetted.status === 403 ? new Forbidden(vetted.message) : new BadRequest(vetted.message)
+    }
+
+    // 6. host routing: token's hosts claim (403), unknown name (404), open circuit (503 at once).
     const routed = hosts.route(match.host, gw.allowedHosts)
     if (!routed.ok) {
       gw.reason = routed.reason
@@ -94,9 +114,10 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     const host = routed.host
     gw.host = host.name
 
-    const call: PreparedCall = { match, host, params: query.params, target: match.target }
+    const call: PreparedCall = { match, host, params: query.params, target: match.target, containerRefs: vetted.containerRefs }
     if (query.filters !== undefined) call.filters = query.filters
-    if (body.raw !== undefined) call.body = body.raw
+    if (vetted.body !== undefined) call.body = vetted.body
+    if (vetted.decoded !== undefined) call.decoded = vetted.decoded
 
     // 7. ownership: a principal reaches only its own containers, addressed by full id.
     if (resolver !== undefined) {
@@ -133,6 +154,18 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
         gw.reason = d.status === 404 ? 'not owner or no such exec' : `resolve failed (${d.status})`
         throw statusError(d.status, d.message)
       }
+    } else if (call.containerRefs.length > 0 && call.decoded !== undefined) {
+      for (const ref of call.containerRefs) {
+        const d = await authorizeContainer(r, call.host, ref.ref, caller)
+        if (!d.ok) {
+          gw.decision = 'deny'
+          gw.reason = `policy: container-ref ${ref.field}`
+          // A join of a container the caller cannot see: refuse without saying whether it exists.
+          throw new Forbidden(`policy denied: ${ref.field} names container "${ref.ref}", which you do not own (rule: container-ref)`)
+        }
+        rewriteContainerRef(call.decoded, ref, d.id)
+      }
+      call.body = JSON.stringify(call.decoded)
     } else if (route.id === 'container.list') {
       const d = await authorizeListFilters(r, call.host, call.filters, caller)
       if (!d.ok) {

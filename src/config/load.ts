@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { parse as parseYaml } from 'yaml'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigSchema, type Config } from './schema'
+import { checkPolicyConfig } from '../policy/config'
 
 /** Environment variables and the config key each one sets (dots for nested keys). */
 export const ENV_KEYS: Readonly<Record<string, string>> = {
@@ -103,6 +104,8 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?:
     throw new ConfigError(`invalid configuration: ${key === '' ? '(root)' : key}${source}: ${what}`)
   }
   const config = converted as Config
+  const policyProblems = checkPolicyConfig(config.policy)
+  if (policyProblems.length > 0) throw new ConfigError(`invalid configuration: policy: ${policyProblems.join('; ')}`)
   if (config.upstream === undefined && config.hosts === undefined) config.upstream = defaultUpstream(socketExists)
   return config
 }

@@ -1,4 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox'
+import { PolicyConfigSchema } from '../policy/config'
 import { DURATION_PATTERN } from '../auth/duration'
 
 /**
@@ -75,6 +76,9 @@ export const ConfigSchema = Type.Object({
   }, { default: {}, additionalProperties: false }),
   /** Connections per daemon for short calls; streams get their own, unbounded pool. */
   upstreamConnections: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
+
+  /** The create/exec/update body policy (issue 4 §1); every default is the secure choice. */
+  policy: PolicyConfigSchema,
 
   /** Per-principal container ownership (issue 4 §2). */
   ownership: Type.Object({

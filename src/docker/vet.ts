@@ -1,0 +1,67 @@
+import type { RouteDef } from './routes'
+import { vetCreate, vetExec, vetUpdate, type PolicyConfig, type PolicyContext, type ContainerRef } from '../policy'
+
+/**
+ * Sends each kind of request body to its policy and re-serialises what the
+ * policy judged: the daemon receives exactly the object that was vetted,
+ * never the client's bytes (duplicate keys, case tricks and unknown fields
+ * are resolved or refused by the policy's Go-compatible decoder).
+ */
+
+export type Vetted =
+  | { ok: true, body?: string, containerRefs: ContainerRef[], decoded?: Record<string, unknown> }
+  | { ok: false, status: 400 | 403, rule: string, message: string }
+
+/** `POST /exec/{id}/start`: {"Detach": bool, "Tty": bool, "ConsoleSize": [h, w]}, nothing else. */
+export function vetExecStart (raw: string | undefined): Vetted {
+  if (raw === undefined) return { ok: true, body: '{}', containerRefs: [] }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(raw)
+  } catch (err) {
+    return { ok: false, status: 400, rule: 'json', message: `invalid JSON: ${(err as Error).message}` }
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { ok: false, status: 400, rule: 'json', message: 'the exec start body must be a JSON object' }
+  }
+  const out: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    // Go matches these field names case-insensitively (encoding/json).
+    const name = key.toLowerCase()
+    if (name === 'detach' || name === 'tty') {
+      if (typeof value !== 'boolean') return { ok: false, status: 400, rule: 'json', message: `${key} must be true or false` }
+      out[name === 'detach' ? 'Detach' : 'Tty'] = value
+    } else if (name === 'consolesize') {
+      if (value !== null && !(Array.isArray(value) && value.length === 2 && value.every(n => Number.isInteger(n) && n >= 0 && n < 65536))) {
+        return { ok: false, status: 400, rule: 'json', message: 'ConsoleSize must be [height, width]' }
+      }
+      out.ConsoleSize = value
+    }
+  }
+  return { ok: true, body: JSON.stringify(out), containerRefs: [] }
+}
+
+export function vetBody (route: RouteDef, raw: string | undefined, policy: PolicyConfig, ctx: PolicyContext): Vetted {
+  switch (route.body) {
+    case 'none':
+      return { ok: true, containerRefs: [] }
+    case 'execStart':
+      return vetExecStart(raw)
+    case 'create':
+    case 'exec':
+    case 'update': {
+      if (raw === undefined) {
+        if (route.body === 'update') return { ok: true, containerRefs: [] }
+        return { ok: false, status: 400, rule: 'body-required', message: 'request body is required (a JSON object)' }
+      }
+      if (route.body === 'create') {
+        const d = vetCreate(raw, policy, ctx)
+        if (!d.allow) return { ok: false, status: d.status, rule: d.rule, message: d.message }
+        return { ok: true, body: JSON.stringify(d.body), containerRefs: d.containerRefs, decoded: d.body }
+      }
+      const d = route.body === 'exec' ? vetExec(raw, policy, ctx) : vetUpdate(raw, policy, ctx)
+      if (!d.allow) return { ok: false, status: d.status, rule: d.rule, message: d.message }
+      return { ok: true, body: JSON.stringify(d.body), containerRefs: [] }
+    }
+  }
+}
