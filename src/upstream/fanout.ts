@@ -15,9 +15,10 @@ import type { HostRegistry, UpstreamHost } from './hosts'
 /**
  * Per-call, per-host rewrite of the list filters (ownership filters are
  * injected here: the same principal may own different containers on each
- * host). Returning undefined sends no filters.
+ * host). Returning undefined sends no filters. May be async; if it throws,
+ * that host is reported failed with the error's message.
  */
-export type FiltersTransform = (host: UpstreamHost, filters: Filters | undefined) => Filters | undefined
+export type FiltersTransform = (host: UpstreamHost, filters: Filters | undefined) => Filters | undefined | Promise<Filters | undefined>
 
 export interface FanOutOptions {
   registry: HostRegistry
@@ -47,7 +48,8 @@ export interface FanOutResult {
 async function listOne (o: FanOutOptions, host: UpstreamHost): Promise<Array<Record<string, unknown>>> {
   const admission = host.breaker.admit()
   if (!admission.ok) throw new Error(`unavailable: ${admission.reason}`)
-  const filters = o.transformFilters !== undefined ? o.transformFilters(host, o.filters) : o.filters
+  // A transform that throws (e.g. an owner lookup failing on this host) fails this host only.
+  const filters = o.transformFilters !== undefined ? await o.transformFilters(host, o.filters) : o.filters
   const path = buildUpstreamPath(o.route, undefined, o.version, encodeQuery(o.params, filters))
   const deadline = AbortSignal.timeout(o.deadlineMs)
   const signal = o.signal !== undefined ? AbortSignal.any([deadline, o.signal]) : deadline
