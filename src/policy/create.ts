@@ -1,0 +1,71 @@
+import { objAt, strAt, type Obj } from './body'
+import { effectivePolicy, type PolicyConfig } from './config'
+import { LEGACY_TOP_LEVEL_EXTRA, ROOT_STRUCTS } from './docker-schema'
+import { describeDropped, unknownFieldsDenial } from './dropped'
+import { decodeGoBody, goFieldName, goFoldKey } from './go-json'
+import { checkImage, checkMountImages } from './image'
+import { checkLabels, stampOwner } from './labels'
+import { checkMounts } from './mounts'
+import { checkNamespacesAndRefs } from './namespaces'
+import { checkPorts } from './ports'
+import { checkPrivileges } from './privileges'
+import { checkOomScoreAdj, checkResources, checkRestartPolicy, checkUlimits, injectResourceDefaults } from './resources'
+import { checkSysctls } from './sysctls'
+import { badRequest, denied, type CreateDecision, type PolicyContext, type Violation } from './types'
+
+/**
+ * Vet a `POST /containers/create` body. The decision's `body` is what to
+ * forward (re-serialised with JSON.stringify): the body as the daemon would
+ * decode it, minus unknown keys, with resource defaults and the owner label
+ * filled in. `containerRefs` are the containers it joins, which the caller
+ * must own.
+ */
+export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext): CreateDecision {
+  const rules = effectivePolicy(config, ctx)
+  const decoded = decodeGoBody(raw, ROOT_STRUCTS.create)
+  if (!decoded.ok) return badRequest(decoded.rule, decoded.message, decoded.field)
+  const { value: body, dropped } = decoded
+
+  const legacy = dropped.find(d => d.path === '' && isLegacyHostConfigKey(d.key))
+  if (legacy !== undefined) {
+    return badRequest('legacy-top-level-hostconfig',
+      `${JSON.stringify(legacy.key)} is a HostConfig field and must be inside "HostConfig" (daemons before Engine 27 apply it from the top level)`,
+      legacy.key)
+  }
+  const unknown = unknownFieldsDenial(dropped, rules.unknownFields)
+  if (unknown !== undefined) return unknown
+
+  const image = strAt(body, 'Image') ?? ''
+  if (image === '') return badRequest('image-required', 'the create body must name an Image', 'Image')
+
+  const hc = objAt(body, 'HostConfig')
+  const refs = checkNamespacesAndRefs(body)
+  const violations: Violation[] = [
+    ...checkImage(image, rules),
+    ...checkMountImages(hc, rules),
+    ...checkLabels(body, rules, ctx),
+    ...checkPrivileges(hc, rules),
+    ...refs.violations,
+    ...checkMounts(hc, rules),
+    ...checkSysctls(body, rules),
+    ...checkPorts(hc, rules),
+    ...checkResources(hc, rules.resources, 'create', 'HostConfig.'),
+    ...checkUlimits(hc, rules.ulimitCaps, 'HostConfig.'),
+    ...checkOomScoreAdj(hc),
+    ...checkRestartPolicy(hc, 'HostConfig.')
+  ]
+  const [first, ...rest] = violations
+  if (first !== undefined) return denied([first, ...rest])
+
+  const hostConfig: Obj = hc ?? {}
+  body.HostConfig = hostConfig
+  injectResourceDefaults(hostConfig, rules.resources)
+  stampOwner(body, ctx)
+  return { allow: true, body, containerRefs: refs.refs, dropped: dropped.map(describeDropped) }
+}
+
+const legacyExtra = new Set(LEGACY_TOP_LEVEL_EXTRA.map(goFoldKey))
+
+function isLegacyHostConfigKey (key: string): boolean {
+  return goFieldName('HostConfig', key) !== undefined || legacyExtra.has(goFoldKey(key))
+}
