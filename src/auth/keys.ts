@@ -1,4 +1,4 @@
-import { createPublicKey, type KeyObject } from 'node:crypto'
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { ConfigError } from '../config/load'
 import type { Config } from '../config/schema'
@@ -52,14 +52,22 @@ export function readPublicKey (file: string): { pem: string, algorithms: string[
     throw new ConfigError(`jwtPublicKey: cannot read ${file}: ${(err as Error).message}`)
   }
   let key: KeyObject
+  let isPrivate: boolean
   try {
-    key = text.trimStart().startsWith('{')
-      ? createPublicKey({ key: JSON.parse(text) as import('node:crypto').JsonWebKey, format: 'jwk' })
-      : createPublicKey(text)
+    if (text.trimStart().startsWith('{')) {
+      const jwk = JSON.parse(text) as JsonWebKey
+      isPrivate = jwk.d !== undefined
+      key = createPublicKey({ key: jwk, format: 'jwk' })
+    } else {
+      isPrivate = /PRIVATE KEY-----/.test(text)
+      key = createPublicKey(text)
+    }
   } catch (err) {
     throw new ConfigError(`jwtPublicKey: ${file} holds no usable public key: ${(err as Error).message}`)
   }
-  if (key.type !== 'public') throw new ConfigError(`jwtPublicKey: ${file} must hold a public key`)
+  // createPublicKey would derive the public half of a private key; but a
+  // signing key has no business on the gateway, which only verifies.
+  if (isPrivate) throw new ConfigError(`jwtPublicKey: ${file} holds a private key; give the gateway only the public key`)
   let algorithms: string[]
   try {
     algorithms = algorithmsForKey(key)
