@@ -1,0 +1,13 @@
+/** The request-vetting policy: pure functions, body in, decision out (issue 4). */
+export { vetCreate } from './create'
+export { vetExec, isRootUser } from './exec'
+export { vetUpdate } from './update'
+export {
+  PolicyConfigSchema, PolicyRulesSchema, PolicyPatchSchema, PolicyOverrideSchema, PolicyConfigError,
+  defaultPolicyConfig, effectivePolicy, resolvePolicyConfig, checkPolicyConfig, applyPatch, overrideApplies
+} from './config'
+export type { PolicyConfig, PolicyRules, PolicyPatch, PolicyOverride, PolicyCaller } from './config'
+export { rewriteContainerRef } from './types'
+export type { PolicyContext, ContainerRef, Denial, Violation, CreateDecision, ExecDecision, UpdateDecision } from './types'
+export { decodeGoBody, goFoldKey, goFieldName } from './go-json'
+export { normaliseHostPath, isUnderPrefix, parseBind } from './paths'
