@@ -10,6 +10,7 @@ import rateLimit, { rateLimitOptions } from '../plugins/rate-limit'
 import { createAudit, loggerOptions, type Audit } from './audit/logger'
 import type { DestinationStream } from 'pino'
 import dockerMirror from '../plugins/docker-mirror'
+import policyCheck from '../plugins/policy-check'
 import fleet from '../plugins/fleet'
 import hostsReload from '../plugins/hosts-reload'
 
@@ -73,6 +74,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(rateLimit, rateLimitOptions(config, PUBLIC_PATHS))
   await app.register(fleet, { config, hosts })
   await app.register(hostsReload, { hosts, load: opts.reloadConfig })
+  await app.register(policyCheck, { config })
   await app.register(dockerMirror, { config, hosts })
   return app
 }
