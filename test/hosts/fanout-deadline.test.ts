@@ -58,10 +58,10 @@ t.test('fan-out with a per-host deadline', async t => {
       seen.push(host.name)
       return { ...filters, label: [...(filters?.label ?? []), `owner=${host.name}`] }
     },
-    deadlineMs: 400
+    deadlineMs: 1500
   })
   const ms = performance.now() - t0
-  t.ok(ms < 1000, `answered by the deadline (${ms.toFixed(0)} ms)`)
+  t.ok(ms >= 1400 && ms < 3000, `answered at the deadline, not later (${ms.toFixed(0)} ms)`)
   t.same(result.items, [{ Id: 'new', Created: 300, Host: 'fast' }, { Id: 'old', Created: 100, Host: 'fast' }], 'newest first, each with its Host')
   t.same(Object.fromEntries(result.failed.map(f => [f.host, f.reason])), {
     hung: 'deadline exceeded',
@@ -79,7 +79,7 @@ t.test('fan-out with a per-host deadline', async t => {
   t.equal(registry.get('gone')?.breaker.state, 'open')
   t.equal(registry.get('failing')?.breaker.state, 'closed', 'an error answer is an answer')
   const t1 = performance.now()
-  const again = await fanOutContainerList({ registry, hosts: registry.all(), route: listRoute, params: new Map(), deadlineMs: 400 })
-  t.ok(performance.now() - t1 < 200, 'open circuits fail at once')
+  const again = await fanOutContainerList({ registry, hosts: registry.all(), route: listRoute, params: new Map(), deadlineMs: 5000 })
+  t.ok(performance.now() - t1 < 1000, 'open circuits fail at once, long before the deadline')
   t.match(Object.fromEntries(again.failed.map(f => [f.host, f.reason])), { hung: /^unavailable: /, gone: /^unavailable: / })
 })
