@@ -27,7 +27,7 @@ const MODES: readonly ModeRule[] = [
   { field: 'PidMode', plain: [''], joins: true, host: "shows and signals every host process" },
   { field: 'IpcMode', plain: ['', 'none', 'private', 'shareable'], joins: true, host: "shares the host's IPC and shared memory" },
   { field: 'UTSMode', plain: [''], joins: false, host: "shares the host's hostname" },
-  { field: 'UsernsMode', plain: ['', 'private'], joins: false, host: 'turns off user namespace remapping (container root is host root)' },
+  { field: 'UsernsMode', plain: ['', 'private'], joins: false, host: 'turns off user namespace remapping, so container root is host root' },
   { field: 'CgroupnsMode', plain: ['', 'private'], joins: false, host: "shares the host's cgroup namespace" },
   { field: 'Cgroup', plain: [''], joins: true, host: "uses the host's cgroup" }
 ]
@@ -60,7 +60,7 @@ function checkMode (hc: Obj | undefined, rule: ModeRule, out: RefCheck): void {
   const field = `HostConfig.${rule.field}`
   // The daemon compares with "host" exactly; refusing any case costs nothing.
   if (value.toLowerCase() === 'host') {
-    out.violations.push({ rule: 'host-namespace', field, message: `${field}=host is not allowed (it ${rule.host})` })
+    out.violations.push({ rule: 'host-namespace', field, message: `${field}=${value} is not allowed (it ${rule.host})` })
     return
   }
   if (rule.joins && value.startsWith('container:')) {
