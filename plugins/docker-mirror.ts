@@ -1,13 +1,13 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
-import { matchRequest, parseVersion, type Matched, type VersionRange } from '../src/docker/match'
+import { matchRequest, parseVersion, compareVersions, type Matched, type VersionRange } from '../src/docker/match'
 import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/query'
 import { checkBody } from '../src/docker/body'
 import { vetBody } from '../src/docker/vet'
 import { rewriteContainerRef, type ContainerRef } from '../src/policy'
 import { hasScope, isAdmin } from '../src/auth/scopes'
-import { ContainerResolver } from '../src/ownership/resolver'
+import type { ContainerResolver } from '../src/ownership/resolver'
 import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
 import { forward } from '../src/upstream/forward'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
@@ -28,6 +28,7 @@ import { BadRequest, Forbidden, NotFound, PageNotFound, UnsupportedMediaType, st
 export interface MirrorOptions {
   config: Config
   hosts: HostRegistry
+  resolver: ContainerResolver | undefined
 }
 
 /** Extension point for later steps (policy, ownership) that may rewrite the call. */
@@ -49,9 +50,8 @@ const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 
 async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Promise<void> {
   const { config, hosts } = opts
-  const resolver = config.ownership.enabled
-    ? new ContainerResolver({ ownerLabel: config.ownership.label, maxEntries: config.ownership.cacheSize, timeoutMs: config.upstreamTimeouts.headers })
-    : undefined
+  // Absent when ownership is disabled: every principal then sees every container.
+  const resolver = opts.resolver
   const range: VersionRange = { min: parseVersion(config.apiVersionMin) ?? { major: 1, minor: 24 } }
   const max = config.apiVersionMax !== undefined ? parseVersion(config.apiVersionMax) : undefined
   if (max !== undefined) range.max = max
@@ -113,6 +113,15 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     }
     const host = routed.host
     gw.host = host.name
+    if (match.version !== undefined && range.max === undefined) {
+      // Without a configured ceiling, the newest version this daemon reports
+      // is the ceiling (learned from its /_ping Api-Version header).
+      const reported = host.apiVersion !== undefined ? parseVersion(host.apiVersion) : undefined
+      const asked = parseVersion(match.version)
+      if (reported !== undefined && asked !== undefined && compareVersions(asked, reported) > 0) {
+        throw new BadRequest(`client version ${match.version} is too new. Maximum supported API version is ${host.apiVersion as string}`)
+      }
+    }
 
     const call: PreparedCall = { match, host, params: query.params, target: match.target, containerRefs: vetted.containerRefs }
     if (query.filters !== undefined) call.filters = query.filters
@@ -189,7 +198,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       headers['content-type'] = 'application/json'
     }
     const streaming = route.traffic !== 'short'
-    let headersTimeout = config.upstreamTimeouts.headers
+    let headersTimeout = call.host.timeouts.headers
     const t = call.params.get('t')
     if (t !== undefined && Number(t) > 0) {
       // stop/restart answer only after the container stopped: allow its grace period.
@@ -205,7 +214,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       headers,
       body,
       headersTimeout,
-      bodyTimeout: streaming ? 0 : config.upstreamTimeouts.body,
+      bodyTimeout: streaming ? 0 : call.host.timeouts.body,
       flushHeaders: streaming,
       onDone: (stats) => {
         request.gw.upstreamStatus = stats.status

@@ -2,6 +2,8 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { ServerOptions as HttpsServerOptions } from 'node:https'
 import type { Config } from './config/schema'
 import { HostRegistry } from './upstream/hosts'
+import { ContainerResolver } from './ownership/resolver'
+import { ownedListFilters } from './ownership/authorize'
 import requestContext from '../plugins/request-context'
 import dockerErrors from '../plugins/docker-errors'
 import health from '../plugins/health'
@@ -72,9 +74,13 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(health, { hosts })
   await app.register(authenticate, authenticateOptions(config, opts.jwtSecret, PUBLIC_PATHS))
   await app.register(rateLimit, rateLimitOptions(config, PUBLIC_PATHS))
-  await app.register(fleet, { config, hosts })
+  // One resolver (and its id -> owner cache) for every route that addresses containers.
+  const resolver = config.ownership.enabled
+    ? new ContainerResolver({ ownerLabel: config.ownership.label, maxEntries: config.ownership.cacheSize, timeoutMs: config.upstreamTimeouts.headers })
+    : undefined
+  await app.register(fleet, { config, hosts, listFilters: resolver !== undefined ? ownedListFilters(resolver) : undefined })
   await app.register(hostsReload, { hosts, load: opts.reloadConfig })
   await app.register(policyCheck, { config })
-  await app.register(dockerMirror, { config, hosts })
+  await app.register(dockerMirror, { config, hosts, resolver })
   return app
 }

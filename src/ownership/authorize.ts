@@ -1,6 +1,7 @@
 import type { UpstreamHost } from '../upstream/hosts'
 import type { Filters } from '../docker/query'
 import type { ContainerResolver } from './resolver'
+import { isAdmin } from '../auth/scopes'
 import { mayAccess, noSuchContainer, scopeListFilters, filterContainerRefs } from './rules'
 
 /**
@@ -64,4 +65,20 @@ export async function authorizeListFilters (resolver: ContainerResolver, host: U
     scoped[filter] = (scoped[filter] ?? []).map(v => v === ref ? d.id : v)
   }
   return { ok: true, filters: scoped }
+}
+
+/**
+ * The fleet list's per-host filter transform: the same owner constraint and
+ * before/since checks as a single-host list. A refusal fails that host only
+ * (the fan-out reports it) rather than the whole call.
+ */
+export function ownedListFilters (resolver: ContainerResolver) {
+  return (request: { gw: { principal?: string, scopes?: readonly string[] } }) => {
+    const caller = { principal: request.gw.principal ?? '', admin: isAdmin(request.gw.scopes) }
+    return async (host: UpstreamHost, filters: Filters | undefined): Promise<Filters | undefined> => {
+      const d = await authorizeListFilters(resolver, host, filters, caller)
+      if (!d.ok) throw new Error(d.message)
+      return d.filters
+    }
+  }
 }

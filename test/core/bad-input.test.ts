@@ -87,6 +87,17 @@ if (daemon !== undefined) t.test('bad inputs', async t => {
     t.equal(del.statusCode, 204)
   })
 
+  await t.test('a version above what the daemon reports is refused by the gateway', async t => {
+    // The ceiling is learned by the background health check; give it a moment.
+    let res = { status: 0, body: '' }
+    for (let i = 0; i < 50 && res.status !== 400; i++) {
+      res = await rawRequest(gw.port, `GET /v1.99/containers/json HTTP/1.1\r\nHost: gw\r\nAuthorization: Bearer ${token}\r\nConnection: close\r\n\r\n`)
+      if (res.status !== 400) await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    t.equal(res.status, 400)
+    t.match(JSON.parse(res.body).message, /client version 1\.99 is too new\. Maximum supported API version is 1\.\d+/)
+  })
+
   await t.test('errors from the daemon pass through unchanged', async t => {
     const res = await request(`${gw.url}/containers/no-such-container-dgw/json`, { headers: { authorization: `Bearer ${token}` } })
     t.equal(res.statusCode, 404)
