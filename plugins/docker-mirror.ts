@@ -8,6 +8,7 @@ import { vetBody } from '../src/docker/vet'
 import { rewriteContainerRef, type ContainerRef } from '../src/policy'
 import { hasScope, isAdmin } from '../src/auth/scopes'
 import type { ContainerResolver } from '../src/ownership/resolver'
+import type { GatewayMetrics } from '../src/metrics'
 import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
 import { forward } from '../src/upstream/forward'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
@@ -29,6 +30,7 @@ export interface MirrorOptions {
   config: Config
   hosts: HostRegistry
   resolver: ContainerResolver | undefined
+  metrics?: GatewayMetrics
 }
 
 /** Extension point for later steps (policy, ownership) that may rewrite the call. */
@@ -205,6 +207,8 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       headersTimeout += Number(t) * 1000
     }
     reply.hijack()
+    const metrics = opts.metrics
+    if (streaming) metrics?.streamOpened(call.host.name)
     forward({
       res: reply.raw,
       dispatcher: streaming ? call.host.stream : call.host.short,
@@ -222,6 +226,10 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
         if (stats.clientAborted) request.gw.clientAborted = true
         if (stats.error !== undefined && !stats.clientAborted) request.log.warn({ err: stats.error, host: call.host.name }, 'upstream failed')
         hosts.record(call.host, stats)
+        if (metrics !== undefined) {
+          if (streaming) metrics.streamClosed(call.host.name)
+          if (stats.status > 0) metrics.upstreamResponded(call.host.name, stats.headersSeconds)
+        }
       }
     })
   }

@@ -69,7 +69,8 @@ export function auditRecord (request: FastifyRequest, status: number): Record<st
   }
 }
 
-async function requestContext (fastify: FastifyInstance, opts: { write?: AuditWriter }): Promise<void> {
+async function requestContext (fastify: FastifyInstance, opts: { write?: AuditWriter, observe?: AuditWriter }): Promise<void> {
+  const observe = opts.observe
   const write: AuditWriter = opts.write ?? ((request, status) => { request.log.info(auditRecord(request, status), 'request') })
   fastify.decorateRequest('gw', null as unknown as GatewayContext)
   fastify.addHook('onRequest', (request, reply, done) => {
@@ -94,6 +95,7 @@ async function requestContext (fastify: FastifyInstance, opts: { write?: AuditWr
         if (Number.isFinite(length)) gw.bytesOut = length
       }
       write(request, status)
+      if (observe !== undefined) observe(request, status)
     })
     done()
   })

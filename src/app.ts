@@ -13,6 +13,8 @@ import { createAudit, loggerOptions, type Audit } from './audit/logger'
 import type { DestinationStream } from 'pino'
 import dockerMirror from '../plugins/docker-mirror'
 import policyCheck from '../plugins/policy-check'
+import metricsRoute from '../plugins/metrics'
+import { GatewayMetrics } from './metrics'
 import fleet from '../plugins/fleet'
 import hostsReload from '../plugins/hosts-reload'
 
@@ -38,7 +40,8 @@ declare module 'fastify' {
 }
 
 /** Paths outside the Docker namespace that answer without credentials. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz'])
+/** /metrics checks its own token (metrics.token), since scrapers rarely hold user tokens. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics'])
 
 /**
  * Assemble the gateway. The registration order below is the security model:
@@ -69,7 +72,11 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const audit = createAudit(config, opts.auditStream)
   app.addHook('onClose', async () => { await audit.close() })
   app.decorate('audit', audit)
-  await app.register(requestContext, audit.write !== undefined ? { write: audit.write } : {})
+  const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined
+  await app.register(requestContext, {
+    ...(audit.write !== undefined ? { write: audit.write } : {}),
+    ...(metrics !== undefined ? { observe: metrics.observeRequest } : {})
+  })
   await app.register(dockerErrors, { bodyLimit: config.bodyLimit })
   await app.register(health, { hosts })
   await app.register(authenticate, authenticateOptions(config, opts.jwtSecret, PUBLIC_PATHS))
@@ -81,6 +88,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(fleet, { config, hosts, listFilters: resolver !== undefined ? ownedListFilters(resolver) : undefined })
   await app.register(hostsReload, { hosts, load: opts.reloadConfig })
   await app.register(policyCheck, { config })
-  await app.register(dockerMirror, { config, hosts, resolver })
+  if (metrics !== undefined) await app.register(metricsRoute, { metrics, token: config.metrics.token })
+  await app.register(dockerMirror, { config, hosts, resolver, metrics })
   return app
 }

@@ -27,6 +27,8 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_UPSTREAM_BODY_TIMEOUT: 'upstreamTimeouts.body',
   GATEWAY_UPSTREAM_CONNECTIONS: 'upstreamConnections',
   GATEWAY_OWNERSHIP: 'ownership.enabled',
+  GATEWAY_METRICS: 'metrics.enabled',
+  GATEWAY_METRICS_TOKEN: 'metrics.token',
   // --- Authentication, rate limit, audit (issue 3) ---
   GATEWAY_JWT_SECRET: 'jwtSecret',
   GATEWAY_JWT_PUBLIC_KEY: 'jwtPublicKey',

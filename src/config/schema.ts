@@ -77,6 +77,13 @@ export const ConfigSchema = Type.Object({
   /** Connections per daemon for short calls; streams get their own, unbounded pool. */
   upstreamConnections: Type.Integer({ minimum: 1, maximum: 4096, default: 128 }),
 
+  /** Prometheus metrics at GET /metrics (issue 7 §3). */
+  metrics: Type.Object({
+    enabled: Type.Boolean({ default: true }),
+    /** Bearer token the scraper sends; unset leaves /metrics open like /healthz. */
+    token: Type.Optional(Str())
+  }, { default: {}, additionalProperties: false }),
+
   /** The create/exec/update body policy (issue 4 §1); every default is the secure choice. */
   policy: PolicyConfigSchema,
 

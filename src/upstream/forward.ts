@@ -31,6 +31,8 @@ export function responseHeaders (headers: IncomingHttpHeaders): IncomingHttpHead
 
 export interface ForwardStats {
   status: number
+  /** Seconds from dispatch to the daemon's response headers (0 if none came). */
+  headersSeconds: number
   /** Response body bytes relayed to the client. */
   bytesOut: number
   /** Set when the exchange did not end normally. */
@@ -62,7 +64,8 @@ function sendError (res: ServerResponse, status: number, message: string): void 
 
 class ResponseRelay implements Dispatcher.DispatchHandler {
   private controller: Dispatcher.DispatchController | undefined
-  private readonly stats: ForwardStats = { status: 0, bytesOut: 0, clientAborted: false }
+  private readonly stats: ForwardStats = { status: 0, headersSeconds: 0, bytesOut: 0, clientAborted: false }
+  private readonly started = process.hrtime.bigint()
   private finished = false
   private readonly res: ServerResponse
   private readonly opts: ForwardOptions
@@ -104,6 +107,7 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders, statusMessage?: string): void {
     if (statusCode < 200) return // 1xx informational: wait for the final response
     this.stats.status = statusCode
+    this.stats.headersSeconds = Number(process.hrtime.bigint() - this.started) / 1e9
     if (this.res.destroyed) return
     this.res.writeHead(statusCode, statusMessage ?? '', responseHeaders(headers))
     if (this.opts.flushHeaders) this.res.flushHeaders()
