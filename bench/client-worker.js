@@ -83,8 +83,9 @@ function request ({ url, method = 'GET', headers = {}, body }) {
   return new Promise((resolve, reject) => {
     const req = http.request(url, { method, headers, agent: false }, (res) => {
       const chunks = []
-      res.on('data', (c) => { if (chunks.length < 64) chunks.push(c) })
-      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8').slice(0, 4096) }))
+      let size = 0
+      res.on('data', (c) => { if (size < 4 << 20) { chunks.push(c); size += c.length } })
+      res.on('end', () => resolve({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }))
       res.on('error', reject)
     })
     req.on('error', reject)

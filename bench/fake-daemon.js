@@ -8,15 +8,16 @@
  *   GET  /containers/json                 fixed list (~5 KB)
  *   GET  /containers/{id}/json            inspect, owner label "bench"
  *   GET  /containers/{id}/stats?stream=1  one JSON object per second, forever
+ *   GET  /containers/{id}/export          --export-mib MiB (default 256) of random bytes, chunked
  *   POST /containers/create               201 (so a gateway without a policy shows)
  *
  * Every path may carry a /vX.Y prefix. It listens on a TCP port (the direct
  * path) and on a unix socket (what the proxies use, as in front of
  * /var/run/docker.sock). Run as a child process; it reports through IPC:
  *   -> {type:'ready', port, socket, pid}
- *   <- {cmd:'stats'}  -> {type:'stats', open, total, lastListQuery}
+ *   <- {cmd:'stats'}  -> {type:'stats', open, total, streams, neverUsed, inspects, lastListQuery}
  *
- * Usage: node bench/fake-daemon.js --port 0 --socket /tmp/x.sock [--delay 50] [--name h1]
+ * Usage: node bench/fake-daemon.js --port 0 --socket /tmp/x.sock [--delay 50] [--name h1] [--trace 1]
  */
 const http = require('node:http')
 const fs = require('node:fs')
@@ -107,13 +108,39 @@ setInterval(() => {
   }
 }, 100).unref()
 
+// Export: the same 1 MiB of random bytes, sent --export-mib times in 64 KiB
+// writes that respect backpressure (the daemon streams a tar the same way).
+const EXPORT_MIB = Number(args['export-mib'] ?? 256)
+const RANDOM = require('node:crypto').randomBytes(1 << 20)
+function exportTar (res) {
+  res.writeHead(200, { 'content-type': 'application/x-tar', 'api-version': '1.41' })
+  let left = EXPORT_MIB * 16
+  let off = 0
+  const pump = () => {
+    while (left > 0) {
+      left--
+      const chunk = RANDOM.subarray(off, off + 65536)
+      off = (off + 65536) % RANDOM.length
+      if (!res.write(chunk)) return res.once('drain', pump)
+    }
+    res.end()
+  }
+  res.on('close', () => { left = 0 })
+  pump()
+}
+
 let open = 0
 let total = 0
+const sockets = new Set()
+let inspects = 0
 let lastListQuery = ''
 
 const ROUTE = /^(?:\/v\d+\.\d+)?(\/.*)$/
 
+const trace = args.trace === '1'
+
 function handle (req, res) {
+  if (trace) process.stderr.write(`${new Date().toISOString()} ${name} ${req.method} ${req.url}\n`)
   const q = req.url.indexOf('?')
   const rawPath = q === -1 ? req.url : req.url.slice(0, q)
   const query = q === -1 ? '' : req.url.slice(q + 1)
@@ -139,8 +166,9 @@ function handle (req, res) {
     req.on('end', () => json(201, Buffer.from(JSON.stringify({ Id: 'e'.repeat(64), Warnings: [] }))))
     return
   }
-  const m = /^\/containers\/([^/]+)\/(json|stats)$/.exec(path)
-  if (m !== null && m[2] === 'json') return json(200, inspect(m[1]))
+  const m = /^\/containers\/([^/]+)\/(json|stats|export)$/.exec(path)
+  if (m !== null && m[2] === 'json') { inspects++; return json(200, inspect(m[1])) }
+  if (m !== null && m[2] === 'export') return exportTar(res)
   if (m !== null && m[2] === 'stats') {
     const stream = !/(^|&)stream=(0|false)(&|$)/.test(query)
     if (!stream) return json(200, Buffer.from(statsObject(m[1], 1)))
@@ -164,8 +192,11 @@ function track (server) {
   server.on('connection', (socket) => {
     open++
     total++
-    socket.on('close', () => { open-- })
+    sockets.add(socket)
+    socket.requests = 0
+    socket.on('close', () => { open--; sockets.delete(socket) })
   })
+  server.on('request', (req) => { req.socket.requests++ })
   return server
 }
 
@@ -188,7 +219,11 @@ process.on('message', (msg) => {
   if (msg?.cmd === 'stats') {
     let streams = 0
     for (const b of buckets) streams += b.size
-    process.send({ type: 'stats', open, total, streams, lastListQuery })
+    // Open connections that never carried a request: what a client's pool
+    // opened and left idle (not keep-alive reuse of a finished call).
+    let neverUsed = 0
+    for (const sock of sockets) if (sock.requests === 0) neverUsed++
+    process.send({ type: 'stats', open, total, streams, neverUsed, inspects, lastListQuery })
   }
 })
 process.on('disconnect', () => process.exit(0))

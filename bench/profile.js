@@ -9,6 +9,7 @@
  * by function and by package.
  *
  *   node bench/profile.js [--seconds 10] [--c 10] [--dist DIR] [--top 30] [--path /v1.41/containers/json?all=1]
+ *   node bench/profile.js --download 4 --path /v1.41/containers/abc/export   (4 sequential 256 MiB exports)
  *
  * --dist runs another build of the gateway (a prototype under bench/results/)
  * with the same harness. The raw .cpuprofile is kept in bench/results/profiles/
@@ -21,10 +22,10 @@ const { createSigner } = require('fast-jwt')
 const P = require('./lib/proc')
 
 function parseArgs (argv) {
-  const o = { seconds: 10, c: 10, top: 30, path: '/v1.41/containers/json?all=1', dist: undefined, label: 'dist' }
+  const o = { seconds: 10, c: 10, top: 30, path: '/v1.41/containers/json?all=1', dist: undefined, label: 'dist', download: 0 }
   for (let i = 0; i < argv.length; i++) {
     const k = argv[i].replace(/^--/, '')
-    o[k] = ['seconds', 'c', 'top'].includes(k) ? Number(argv[++i]) : argv[++i]
+    o[k] = ['seconds', 'c', 'top', 'download'].includes(k) ? Number(argv[++i]) : argv[++i]
   }
   return o
 }
@@ -96,6 +97,27 @@ async function main () {
     })
     kids.push(gw.child)
     const url = `http://127.0.0.1:${gw.ready.port}${o.path}`
+    if (o.download > 0) {
+      await P.ask(client.child, { cmd: 'download', url, headers }, 'result')
+      const named = path.join(profDir, `gateway-${o.label}-download-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`)
+      await P.ask(gw.child, { cmd: 'profile-start' }, 'profiling')
+      const c0 = P.cpuMicros(gw.ready.pid)
+      let bytes = 0
+      let seconds = 0
+      for (let i = 0; i < o.download; i++) {
+        const r = await P.ask(client.child, { cmd: 'download', url, headers }, 'result')
+        bytes += r.bytes
+        seconds += r.seconds
+      }
+      const cpu = P.cpuMicros(gw.ready.pid) - c0
+      await P.ask(gw.child, { cmd: 'profile-stop', file: named }, 'profiled')
+      const hwm = P.memory(gw.ready.pid).hwm
+      await P.stop(gw.child)
+      const s = summarize(named, o.top)
+      console.log(`${o.label}: ${o.download} downloads, ${(bytes / 2 ** 20 / seconds).toFixed(0)} MiB/s, ${(cpu / 1e6 / (bytes / 2 ** 30)).toFixed(2)} CPU-s/GiB (under the profiler), VmHWM ${(hwm / 2 ** 20).toFixed(0)} MB`)
+      console.log(`profile: ${path.relative(root, named)}; busy ${(s.total / 1e6).toFixed(2)} s, idle ${(s.idle / 1e6).toFixed(2)} s\n\nself time by package:\n${s.packages.join('\n')}\n\nself time by function:\n${s.functions.join('\n')}`)
+      return
+    }
     await P.ask(client.child, { cmd: 'load', url, headers, connections: o.c, duration: 2 }, 'result')
     const named = path.join(profDir, `gateway-${o.label}-c${o.c}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`)
     await P.ask(gw.child, { cmd: 'profile-start' }, 'profiling')

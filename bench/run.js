@@ -156,8 +156,11 @@ async function probeFeatures (gw, fake) {
   observed.jwt = noAuth.status === 401 ? 'on (401 without a token)' : `NOT ENFORCED (status ${noAuth.status} without a token)`
   const ok = await call({ cmd: 'request', url: base + LIST, headers: AUTH })
   if (ok.status !== 200) throw new Error(`gateway answered ${ok.status} to the bench token: ${ok.body}`)
-  const rl = Object.keys(ok.headers).find((h) => h.startsWith('x-ratelimit-limit') || h === 'ratelimit-limit' || h === 'ratelimit-policy')
-  observed.rateLimit = rl !== undefined ? `on (${rl}: ${ok.headers[rl]})` : 'not observed (no rate-limit headers)'
+  // Relayed responses carry the daemon's headers only; the gateway's own
+  // answers (the 401 above) carry @fastify/rate-limit's.
+  const rlHeader = (res) => Object.keys(res.headers).find((h) => h === 'x-ratelimit-limit' || h === 'ratelimit-limit' || h === 'ratelimit-policy')
+  const rl = rlHeader(ok) ?? rlHeader(noAuth)
+  observed.rateLimit = rl !== undefined ? `on (${rl}: ${ok.headers[rl] ?? noAuth.headers[rl]})` : 'not observed (no rate-limit headers)'
   if (fake !== undefined) {
     const st = await P.ask(fake.child, { cmd: 'stats' }, 'stats')
     observed.ownership = /docker-gateway\.owner/.test(decodeURIComponent(st.lastListQuery))
@@ -416,7 +419,7 @@ async function phaseStreams () {
   daemon = await P.ask(fake.child, { cmd: 'stats' }, 'stats')
   const disconnectPeak = during.stop().get(gw.pid)
   const after = P.memory(gw.pid)
-  log(`streams: mass disconnect -> daemon streams left ${daemon.streams} (drained in ${drainedMs ?? '>15000'} ms), sockets open at daemon ${daemon.open}, gateway RSS ${(after.rss / 2 ** 20).toFixed(0)} MB, peak ${(disconnectPeak / 2 ** 20).toFixed(0)} MB`)
+  log(`streams: mass disconnect -> daemon streams left ${daemon.streams} (drained in ${drainedMs ?? '>15000'} ms), sockets open at daemon ${daemon.open} (${daemon.neverUsed} never used), gateway RSS ${(after.rss / 2 ** 20).toFixed(0)} MB, peak ${(disconnectPeak / 2 ** 20).toFixed(0)} MB`)
   const res = {
     requested: n,
     established: opened.established,
@@ -435,6 +438,9 @@ async function phaseStreams () {
     daemonStreamsHolding: daemonHolding.streams,
     daemonStreamsLeft: daemon.streams,
     daemonSocketsLeft: daemon.open,
+    // Sockets the gateway opened to the daemon and never used: the idle
+    // reconnects undici makes after an aborted stream (nodejs/undici#5845).
+    daemonIdleNeverUsed: daemon.neverUsed,
     drainedMs
   }
   await P.stop(gw.child)
@@ -469,7 +475,11 @@ async function phaseFleet () {
     const r = await call({ cmd: 'load', url, headers: AUTH, connections: 1, duration: plan.fleetSeconds })
     const r10 = await call({ cmd: 'load', url, headers: AUTH, connections: 10, duration: plan.fleetSeconds })
     const used = delays.slice(0, n)
-    const row = { hosts: n, delays: used, slowestMs: Math.max(...used), sumMs: used.reduce((a, b) => a + b, 0), p50: r.p50, p99: r.p99, rpsC1: r.rps, rpsC10: r10.rps, failures: r.non2xx + r.errors + r10.non2xx + r10.errors, items: Array.isArray(parsed) ? parsed.length : undefined }
+    // The floor on this machine right now: the slowest host's list, asked directly.
+    const slowest = fakes[used.indexOf(Math.max(...used))]
+    const floor = await call({ cmd: 'load', url: `http://127.0.0.1:${slowest.port}${LIST}`, headers: AUTH, connections: 1, duration: plan.fleetSeconds })
+    const items = Array.isArray(parsed) ? parsed.length : Array.isArray(parsed?.Containers) ? parsed.Containers.length : undefined
+    const row = { hosts: n, delays: used, slowestMs: Math.max(...used), sumMs: used.reduce((a, b) => a + b, 0), p50: r.p50, p99: r.p99, slowestDirectP50: floor.p50, rpsC1: r.rps, rpsC10: r10.rps, failures: r.non2xx + r.errors + r10.non2xx + r10.errors, items }
     out.sets.push(row)
     log(`fleet: ${n} hosts (slowest ${row.slowestMs} ms, sum ${row.sumMs} ms) p50 ${r.p50.toFixed(1)} ms p99 ${r.p99.toFixed(1)} ms`)
     await P.stop(gw.child)

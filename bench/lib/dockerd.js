@@ -143,9 +143,9 @@ async function ensureImage (host, workDir) {
 /** n running containers (sleep), labelled for the run and owned by `owner` for the gateway's ownership check. */
 async function createContainers (host, n, owner, prefix) {
   const ids = []
-  for (let i = 0; i < n; i += 5) {
+  for (let i = 0; i < n; i += 10) {
     const batch = []
-    for (let j = i; j < Math.min(n, i + 5); j++) {
+    for (let j = i; j < Math.min(n, i + 10); j++) {
       batch.push(docker(host, ['run', '-d', '--name', `${prefix}-${j}`, '--label', LABEL, '--label', `docker-gateway.owner=${owner}`, IMAGE, 'sleep', '86400']))
     }
     ids.push(...await Promise.all(batch))

@@ -11,7 +11,9 @@ const x = (r) => (Number.isFinite(r) ? `${r.toFixed(2)}×` : 'n/a')
 const pct = (r) => (Number.isFinite(r) ? `${(r * 100).toFixed(0)} %` : 'n/a')
 
 function table (head, rows) {
-  const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (i === 0 ? ' --- ' : ' ---: ')).join('|')}|`]
+  // Right-align a column when its cells read as numbers (1234, 0.87×, +0.12, 56 %).
+  const numeric = head.map((_, i) => i > 0 && rows.length > 0 && rows.every((r) => /^[-+]?[\d.,]+(\s*(×|%|ms|MB|µs))?$|^n\/a$|^—$/.test(String(r[i]).trim())))
+  const lines = [`| ${head.join(' | ')} |`, `|${head.map((h, i) => (numeric[i] ? ' ---: ' : ' --- ')).join('|')}|`]
   for (const r of rows) lines.push(`| ${r.join(' | ')} |`)
   return lines.join('\n')
 }
@@ -65,15 +67,22 @@ function evaluateTargets (res) {
     add(`${st.requested} streams: upstream streams left open = 0`, `${st.daemonStreamsLeft} streams`, st.daemonStreamsLeft === 0)
     // A stream's socket must go with it; only the short-call pool's few idle
     // keep-alive sockets (health checks, ownership look-ups) may remain.
-    add(`${st.requested} streams: upstream sockets left open ≈ 0 (≤ 4 idle keep-alive)`, `${st.daemonSocketsLeft} sockets 3 s after`, st.daemonSocketsLeft <= 4, 'counted by the daemon')
+    if (st.daemonIdleNeverUsed !== undefined) {
+      add(`${st.requested} streams: no upstream socket left behind (open and never used)`, `${st.daemonIdleNeverUsed} of ${st.daemonSocketsLeft} open sockets`, st.daemonIdleNeverUsed === 0, 'counted by the daemon 3 s after; the rest are keep-alive sockets of finished short calls')
+    } else {
+      add(`${st.requested} streams: upstream sockets left open ≈ 0 (≤ 4 idle keep-alive)`, `${st.daemonSocketsLeft} sockets 3 s after`, st.daemonSocketsLeft <= 4, 'counted by the daemon')
+    }
   } else {
     add('5,000 streams', 'n/a', undefined, st?.error ?? '')
   }
   if (fleet?.available === true) {
     for (const s of fleet.sets) {
       if (s.hosts === 1) continue
-      const bound = s.slowestMs + 0.25 * (s.sumMs - s.slowestMs)
-      add(`fleet: ${s.hosts} hosts grows with the slowest (${s.slowestMs} ms), not the sum (${s.sumMs} ms)`, `p50 ${f(s.p50, 1)} ms`, s.p50 <= bound, `met if p50 ≤ ${f(bound, 1)} ms`)
+      // Against the slowest host asked directly in the same run (the floor on
+      // a busy machine), with a quarter of the gap to "sum" as the margin.
+      const floor = Number.isFinite(s.slowestDirectP50) ? s.slowestDirectP50 : s.slowestMs
+      const bound = floor + 0.25 * (s.sumMs - s.slowestMs)
+      add(`fleet: ${s.hosts} hosts grows with the slowest (${s.slowestMs} ms), not the sum (${s.sumMs} ms)`, `p50 ${f(s.p50, 1)} ms (slowest host direct: ${f(floor, 1)} ms)`, s.p50 <= bound, `met if p50 ≤ ${f(bound, 1)} ms`)
     }
   } else {
     add('fleet: latency grows with the slowest host, not the sum', 'not available yet', undefined, fleet?.probe !== undefined ? `/hosts/_all/containers/json answered ${fleet.probe.status}` : '')
@@ -208,7 +217,8 @@ function renderMarkdown (res, { findings } = {}) {
       ['gateway RSS 3 s after the mass disconnect', `${f(st.afterDisconnectRssMB, 1)} MB`],
       ['gateway VmHWM (whole phase)', `${f(st.hwmMB, 1)} MB`],
       ['daemon stats streams left open after the disconnect', `${st.daemonStreamsLeft} (all gone ${st.drainedMs !== undefined ? `${st.drainedMs} ms` : 'NOT within 15 s'} after the clients left)`],
-      ['daemon sockets still open (idle keep-alive of the short-call pool included)', `${st.daemonSocketsLeft}`]
+      ['daemon sockets still open (idle keep-alive of the short-call pool included)', `${st.daemonSocketsLeft}`],
+      ['… of which never carried a request (left behind by the gateway)', `${st.daemonIdleNeverUsed ?? 'not counted in this run'}`]
     ]))
     out.push('')
     out.push('Against the fake daemon extended with a `/containers/{id}/stats` stream (one JSON object per second per stream, 20 container ids): the real dockerd on 2 cores cannot hold 5,000 stats streams (each one samples cgroups every second), so that would measure the daemon, not the gateway. The client is a raw-socket HTTP client in the load-generator process; "left open" is counted by the fake daemon itself (responses not yet closed).')
@@ -219,7 +229,7 @@ function renderMarkdown (res, { findings } = {}) {
   out.push('## Fleet: `GET /hosts/_all/containers/json`')
   out.push('')
   if (fl?.available === true) {
-    out.push(table(['hosts', 'host delays (ms)', 'slowest', 'sum', 'p50 ms (c=1)', 'p99 ms (c=1)', 'req/s c=1', 'req/s c=10', 'items', 'failed'], fl.sets.map((s) => [s.hosts, s.delays.join(', '), s.slowestMs, s.sumMs, f(s.p50, 1), f(s.p99, 1), f(s.rpsC1), f(s.rpsC10), s.items ?? 'n/a', s.failures])))
+    out.push(table(['hosts', 'host delays (ms)', 'slowest', 'sum', 'slowest host direct p50', 'fleet p50 ms (c=1)', 'fleet p99 ms (c=1)', 'fleet p50 − slowest direct', 'req/s c=1', 'req/s c=10', 'items', 'failed'], fl.sets.map((s) => [s.hosts, s.delays.join(', '), s.slowestMs, s.sumMs, f(s.slowestDirectP50, 1), f(s.p50, 1), f(s.p99, 1), f(s.p50 - s.slowestDirectP50, 1), f(s.rpsC1), f(s.rpsC10), s.items ?? 'n/a', s.failures])))
     out.push('')
     out.push('Fake daemons with an added delay on the list call (five at 10 ms, one at 50 ms), so a fan-out that waits for the slowest host and one that adds them up give different answers.')
   } else if (fl !== undefined && fl.error === undefined) {
