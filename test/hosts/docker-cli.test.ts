@@ -29,9 +29,9 @@ t.test('docker CLI with DOCKER_HOST=tcp://127.0.0.1:PORT/hosts/b', { skip: NO_DO
     return stdout.trim()
   }
 
-  const created = await engineRequest(b.tcp, '/containers/create', { query: { name: 'cli-on-b' }, json: { Image: b.image, Cmd: ['sleep', '300'] } })
+  const created = await engineRequest(b, '/containers/create', { query: { name: 'cli-on-b' }, json: { Image: b.image, Cmd: ['sleep', '300'] } })
   t.equal(created.status, 201)
-  await engineRequest(b.tcp, '/containers/cli-on-b/start', { method: 'POST' })
+  await engineRequest(b, '/containers/cli-on-b/start', { method: 'POST' })
 
   t.equal(await docker('b', 'ps', '--format', '{{.Names}}'), 'cli-on-b', 'docker ps on b lists b\'s container')
   t.equal(await docker('a', 'ps', '-a', '--format', '{{.Names}}'), '', 'and a has none')
@@ -40,12 +40,12 @@ t.test('docker CLI with DOCKER_HOST=tcp://127.0.0.1:PORT/hosts/b', { skip: NO_DO
   // The write path through the CLI lands on the named host only.
   const id = await docker('c', 'create', '--name', 'cli-made-on-c', b.image, 'sleep', '300')
   t.match(id, /^[0-9a-f]{64}$/)
-  t.equal((await engineRequest(daemons.c!.tcp, `/containers/${id}/json`)).status, 200, 'c has it')
-  t.equal((await engineRequest(b.tcp, `/containers/${id}/json`)).status, 404, 'b does not')
+  t.equal((await engineRequest(daemons.c!, `/containers/${id}/json`)).status, 200, 'c has it')
+  t.equal((await engineRequest(b, `/containers/${id}/json`)).status, 404, 'b does not')
   await docker('c', 'start', 'cli-made-on-c')
   t.equal(await docker('c', 'ps', '--format', '{{.Names}} {{.State}}'), 'cli-made-on-c running')
   await docker('c', 'rm', '-f', 'cli-made-on-c')
-  t.equal((await engineRequest(daemons.c!.tcp, `/containers/${id}/json`)).status, 404)
+  t.equal((await engineRequest(daemons.c!, `/containers/${id}/json`)).status, 404)
 
   // Without the token the CLI gets the gateway's 401; with a token limited to a, b is refused.
   fs.writeFileSync(path.join(configDir, 'config.json'), JSON.stringify({ HttpHeaders: { Authorization: `Bearer ${gw.token({ hosts: ['a'] })}` } }))

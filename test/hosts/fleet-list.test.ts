@@ -9,7 +9,7 @@ t.test('fleet list across three daemons', { skip: NO_DOCKERD }, async t => {
   const label = `fleet-${process.pid}`
   for (const [name, d] of Object.entries(daemons)) {
     for (const i of [1, 2]) {
-      const res = await engineRequest(d.tcp, '/containers/create', {
+      const res = await engineRequest(d, '/containers/create', {
         query: { name: `${name}-web0${i}` },
         json: { Image: d.image, Cmd: ['sleep', '300'], Labels: { CallFrom: label } }
       })

@@ -17,7 +17,7 @@ t.test('routing by /hosts/{name}', { skip: NO_DOCKERD }, async t => {
 
   // Asked directly, only b has it.
   for (const [name, d] of Object.entries(daemons)) {
-    const res = await engineRequest(d.tcp, `/containers/${id}/json`)
+    const res = await engineRequest(d, `/containers/${id}/json`)
     t.equal(res.status, name === 'b' ? 200 : 404, `daemon ${name} ${name === 'b' ? 'has' : 'does not have'} the container`)
   }
 
@@ -39,7 +39,7 @@ t.test('routing by /hosts/{name}', { skip: NO_DOCKERD }, async t => {
   t.equal((await call(gw, '/hosts/c/v1.41/version')).body.ApiVersion, '1.41')
 
   t.equal((await call(gw, `/hosts/b/containers/${id}?force=1`, { method: 'DELETE' })).status, 204)
-  t.equal((await engineRequest(b.tcp, `/containers/${id}/json`)).status, 404)
+  t.equal((await engineRequest(b, `/containers/${id}/json`)).status, 404)
 
   // Unknown names, bad names, and _all beyond the fleet list.
   t.match(await call(gw, '/hosts/x/containers/json'), { status: 404, body: { message: 'No such host: x' } })

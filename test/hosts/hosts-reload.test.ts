@@ -19,12 +19,12 @@ t.test('SIGHUP reloads the host list', { skip: NO_DOCKERD }, async t => {
   t.same(await names(), ['a', 'b'])
 
   // A follow stream to b, open across the reload.
-  const created = await engineRequest(b.tcp, '/containers/create', {
+  const created = await engineRequest(b, '/containers/create', {
     query: { name: 'ticker' },
     json: { Image: b.image, Cmd: ['sh', '-c', 'while true; do echo tick; sleep 0.1; done'] }
   })
   t.equal(created.status, 201)
-  await engineRequest(b.tcp, '/containers/ticker/start', { method: 'POST' })
+  await engineRequest(b, '/containers/ticker/start', { method: 'POST' })
   const follow = await request(`${gw.url}/hosts/b/containers/ticker/logs?follow=1&stdout=1`, { headers: { authorization: `Bearer ${gw.token()}` } })
   t.equal(follow.statusCode, 200)
   const chunks: Buffer[] = []
