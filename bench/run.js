@@ -515,7 +515,7 @@ async function main () {
     date: new Date().toISOString(),
     mode: opts.quick ? 'quick' : 'full',
     note: opts.note,
-    command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : ''),
+    command: 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).map((a) => /^[\w,./=-]+$/.test(a) ? a : JSON.stringify(a)).join(' ') : ''),
     git: { commit: sh('git', ['-C', ROOT, 'rev-parse', '--short', 'HEAD']), dirty: sh('git', ['-C', ROOT, 'status', '--porcelain', '--', 'src', 'plugins']) !== '' },
     machine: machine(),
     layout: {
