@@ -62,7 +62,8 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
       connectTimeout: 1000,
       commandTimeout: 500,
       maxRetriesPerRequest: 1,
-      enableOfflineQueue: false
+      enableOfflineQueue: false,
+      lazyConnect: true
     })
     let lastWarning = 0
     redis.on('error', (err) => {
@@ -72,6 +73,13 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
     })
     const client = redis
     fastify.addHook('onClose', async () => { await client.quit().catch(() => { client.disconnect() }) })
+    // Connect before the first request: without the offline queue, a request
+    // arriving before the connection is up would pass uncounted.
+    try {
+      await client.connect()
+    } catch (err) {
+      fastify.log.warn({ err: { message: (err as Error).message } }, 'rate limit: redis unreachable at start; requests are not counted until it answers')
+    }
   }
 
   await fastify.register(fastifyRateLimit, {
