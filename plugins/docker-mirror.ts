@@ -209,9 +209,10 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     reply.hijack()
     const metrics = opts.metrics
     if (streaming) metrics?.streamOpened(call.host.name)
+    const stream = streaming ? call.host.openStream() : undefined
     forward({
       res: reply.raw,
-      dispatcher: streaming ? call.host.stream : call.host.short,
+      dispatcher: stream !== undefined ? stream.dispatcher : call.host.short,
       hostName: call.host.name,
       method: request.method as Dispatcher.HttpMethod,
       path,
@@ -225,6 +226,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
         request.gw.bytesOut = stats.bytesOut
         if (stats.clientAborted) request.gw.clientAborted = true
         if (stats.error !== undefined && !stats.clientAborted) request.log.warn({ err: stats.error, host: call.host.name }, 'upstream failed')
+        stream?.release()
         hosts.record(call.host, stats)
         if (metrics !== undefined) {
           if (streaming) metrics.streamClosed(call.host.name)

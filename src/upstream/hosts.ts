@@ -18,11 +18,26 @@ import type { Config, HostConfig } from '../config/schema'
  * Every daemon has its own pools, breaker and health check, so one slow or
  * dead daemon never queues calls to another: there is no shared queue.
  */
+export interface StreamConnection {
+  dispatcher: Client
+  /** Destroy the connection: the stream is over (ended, failed or abandoned). */
+  release: () => void
+}
+
 export interface UpstreamHost {
   readonly name: string
   readonly target: UpstreamTarget
   readonly short: Pool
-  readonly stream: Pool
+  /**
+   * A fresh connection for one long-lived stream, closed when the stream
+   * ends. Not a pool: after an aborted request undici's pool may dial a
+   * replacement connection that is never used, and dockerd never closes idle
+   * connections (nodejs/undici#5845), so every client hang-up would leave a
+   * socket open at the daemon.
+   */
+  readonly openStream: () => StreamConnection
+  /** Close (graceful) or destroy every open stream connection. */
+  readonly closeStreams: (graceful: boolean) => Promise<void>
   /** One connection of its own for health checks (never queued behind calls). */
   readonly probe: Client
   readonly timeouts: HostTimeouts
@@ -78,24 +93,34 @@ export function openHost (name: string, host: HostConfig, opts: PoolOptions): Up
     bodyTimeout: timeouts.body,
     connect
   })
-  const stream = new Pool(target.origin, {
-    connections: null,
-    headersTimeout: timeouts.headers,
-    // Follow/stream responses may be silent for hours; only the client's
-    // disconnect or the daemon's end closes them.
-    bodyTimeout: 0,
-    // A finished stream's socket is not worth keeping: the next stream is
-    // rare compared to short calls, and idle sockets cost daemon goroutines.
-    keepAliveTimeout: 1000,
-    connect
-  })
+  const streams = new Set<Client>()
+  const openStream = (): StreamConnection => {
+    const client = new Client(target.origin, {
+      headersTimeout: timeouts.headers,
+      // Follow/stream responses may be silent for hours; only the client's
+      // disconnect or the daemon's end closes them.
+      bodyTimeout: 0,
+      connect
+    })
+    streams.add(client)
+    return {
+      dispatcher: client,
+      release: () => {
+        streams.delete(client)
+        void client.destroy().catch(() => {})
+      }
+    }
+  }
   const probe = new Client(target.origin, { connect, pipelining: 1 })
   const breaker = new CircuitBreaker(opts.breaker ?? DEFAULT_BREAKER)
   const h: UpstreamHost = {
     name,
     target,
     short,
-    stream,
+    openStream,
+    closeStreams: async (graceful: boolean) => {
+      await Promise.all([...streams].map(async c => { await (graceful ? c.close() : c.destroy()) }))
+    },
     probe,
     timeouts,
     breaker,
@@ -107,11 +132,11 @@ export function openHost (name: string, host: HostConfig, opts: PoolOptions): Up
 }
 
 async function closeHost (h: UpstreamHost): Promise<void> {
-  await Promise.all([h.short.close(), h.stream.close(), h.probe.close()])
+  await Promise.all([h.short.close(), h.closeStreams(true), h.probe.close()])
 }
 
 async function destroyHost (h: UpstreamHost): Promise<void> {
-  await Promise.all([h.short.destroy(), h.stream.destroy(), h.probe.destroy()])
+  await Promise.all([h.short.destroy(), h.closeStreams(false), h.probe.destroy()])
 }
 
 /** The configured daemons by name; a single GATEWAY_UPSTREAM is the host "default". */
