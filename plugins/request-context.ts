@@ -84,10 +84,10 @@ async function requestContext (fastify: FastifyInstance, opts: { write?: AuditWr
     reply.raw.once('close', () => {
       const gw = request.gw
       const status = gw.upstreamStatus ?? reply.raw.statusCode
-      if (status >= 400 && gw.decision === 'allow' && gw.reason === undefined && gw.upstreamStatus === undefined) {
-        // The gateway itself refused: make the decision explicit.
+      if (status >= 400 && gw.decision === 'allow' && gw.upstreamStatus === undefined) {
+        // The gateway itself refused (a step may have set only the reason): make the decision explicit.
         gw.decision = 'deny'
-        gw.reason = `status ${status}`
+        if (gw.reason === undefined) gw.reason = `status ${status}`
       }
       if (gw.upstreamStatus === undefined && gw.bytesOut === 0) {
         // A response the gateway made itself (an error, /healthz): its length is known.

@@ -54,10 +54,16 @@ export function createAudit (config: Config, stream?: DestinationStream): Audit 
     out = dest
   }
   const logger: Logger = pino(options, out)
+  let closed = false
   return {
-    write: (request, status) => { logger.info({ reqId: request.id, ...auditRecord(request, status) }, 'request') },
+    write: (request, status) => {
+      // A stream cut after close (shutdown) has nowhere left to go but the main log.
+      if (closed) request.log.info(auditRecord(request, status), 'request')
+      else logger.info({ reqId: request.id, ...auditRecord(request, status) }, 'request')
+    },
     reopen: () => { dest?.reopen() },
     close: async () => {
+      closed = true
       if (dest === undefined) return
       const d = dest
       await new Promise<void>(resolve => {
