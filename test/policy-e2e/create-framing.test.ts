@@ -1,5 +1,6 @@
 import t from 'tap'
 import net from 'node:net'
+import { Readable } from 'node:stream'
 import { request } from 'undici'
 import { startGateway } from '../helpers/gateway'
 import { requireDaemon } from '../helpers/env'
@@ -62,7 +63,7 @@ if (d !== undefined) {
     const head = (extra: string) => `POST /containers/create HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\n${extra}`
 
     await t.test('application/json variants parse the same', async t => {
-      for (const [tag, type] of [['json', 'application/json'], ['charset', 'application/json; charset=utf-8'], ['upper', 'APPLICATION/JSON'], ['spaced', 'Application/Json ; Charset="UTF-8"']]) {
+      for (const [tag, type] of [['json', 'application/json'], ['charset', 'application/json; charset=utf-8'], ['upper', 'APPLICATION/JSON'], ['spaced', 'Application/Json ; Charset="UTF-8"']] as const) {
         const ok = await send(create, token, 'POST', body(tag), { 'content-type': type })
         t.equal(ok.status, 201, `${type}: ${ok.text}`)
         t.same(await onDaemon(tag), [ok.json?.Id], `${type}: created`)
@@ -78,7 +79,7 @@ if (d !== undefined) {
     })
 
     await t.test('any other content type is a 415, whatever the body says', async t => {
-      for (const [tag, type] of [['text', 'text/plain'], ['form', 'application/x-www-form-urlencoded'], ['latin1', 'application/json; charset=iso-8859-1'], ['jsonish', 'application/jsonx']]) {
+      for (const [tag, type] of [['text', 'text/plain'], ['form', 'application/x-www-form-urlencoded'], ['latin1', 'application/json; charset=iso-8859-1'], ['jsonish', 'application/jsonx']] as const) {
         const res = await send(create, token, 'POST', body(tag), { 'content-type': type })
         t.equal(res.status, 415, type)
         t.same(res.json, { message: 'Content-Type must be application/json' })
@@ -125,8 +126,8 @@ if (d !== undefined) {
         const res = await request(create, {
           method: 'POST',
           headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-          // An async iterable has no length: undici sends it chunked.
-          body: (async function * () { for (const part of split(raw)) yield Buffer.from(part) })()
+          // A stream has no length: undici sends it chunked.
+          body: Readable.from(split(raw).map(part => Buffer.from(part)))
         })
         const text = await res.body.text()
         return { status: res.statusCode, json: JSON.parse(text), text }
