@@ -54,8 +54,35 @@ function count (files) {
   return c
 }
 
+// Test files are TypeScript run through tsx (see .taprc). Without tap's own
+// TypeScript plugin tap does not treat .ts as a test extension when it
+// searches directories, so directories (and the default, test/) are expanded
+// to their *.test.ts files here and tap is given explicit paths.
+function testFiles (dir) {
+  let out = []
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name)
+    if (entry.isDirectory()) {
+      if (entry.name !== 'node_modules' && !entry.name.startsWith('fixture')) out = out.concat(testFiles(p))
+    } else if (entry.name.endsWith('.test.ts')) out.push(path.relative(root, p))
+  }
+  return out.sort()
+}
+const args = process.argv.slice(2)
+const expanded = []
+let sawPath = false
+for (const a of args) {
+  if (!a.startsWith('-') && fs.existsSync(path.resolve(root, a))) {
+    sawPath = true
+    const full = path.resolve(root, a)
+    if (fs.statSync(full).isDirectory()) expanded.push(...testFiles(full))
+    else expanded.push(a)
+  } else expanded.push(a)
+}
+if (!sawPath) expanded.push(...testFiles(path.join(root, 'test')))
+
 const tapBin = path.join(root, 'node_modules', '.bin', 'tap')
-const child = spawn(tapBin, [`--output-dir=${outDir}`, ...process.argv.slice(2)], { cwd: root, stdio: 'inherit' })
+const child = spawn(tapBin, [`--output-dir=${outDir}`, ...expanded], { cwd: root, stdio: 'inherit' })
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(sig, () => { child.kill(sig) })
 }
