@@ -136,7 +136,7 @@ export const ConfigSchema = Type.Object({
    * Mutual TLS principals: a verified client certificate's identity -> its grant.
    * Keys are `CN=<common name>`, `DNS:<dNSName SAN>` or `URI:<URI SAN>`.
    */
-  clientCertificates: Type.Optional(Type.Record(Type.String({ pattern: '^(CN=|DNS:|URI:).+$' }), ClientCertificateSchema)),
+  clientCertificates: Type.Optional(Type.Record(Type.String({ pattern: '^(CN=|DNS:|URI:).+$' }), ClientCertificateSchema, { additionalProperties: false })),
   /** Requests per principal (per source IP before authentication) in each window; max 0 turns the limit off. */
   rateLimit: Type.Object({
     max: Type.Integer({ minimum: 0, default: 1000 }),
