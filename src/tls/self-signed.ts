@@ -40,8 +40,8 @@ export async function ensureSelfSigned (dataDir: string, opts: { names?: string[
   const names = opts.names ?? defaultNames()
   const now = opts.now ?? Date.now()
   const dir = join(dataDir, 'tls')
-  const certFile = join(dir, 'gateway.crt')
-  const keyFile = join(dir, 'gateway.key')
+  const certFile = join(dir, 'cert.pem')
+  const keyFile = join(dir, 'key.pem')
   try {
     const pem = readFileSync(certFile)
     readFileSync(keyFile)

@@ -48,7 +48,7 @@ if (d !== undefined) {
     const fingerprint = (/TLS SHA-256 fingerprint: ([0-9A-F:]{95})\n/.exec(banner) ?? [])[1] as string
     t.ok(fingerprint, 'the fingerprint is printed')
 
-    const certFile = join(dataDir, 'tls', 'gateway.crt')
+    const certFile = join(dataDir, 'tls', 'cert.pem')
     const certPem = readFileSync(certFile, 'utf8')
     const cert = new X509Certificate(certPem)
     t.equal(cert.fingerprint256, fingerprint, 'the printed fingerprint is the certificate\'s')
@@ -56,7 +56,7 @@ if (d !== undefined) {
       t.ok(cert.subjectAltName?.split(', ').includes(name), `SAN ${name}`)
     }
     t.equal(statSync(join(dataDir, 'jwt-secret')).mode & 0o777, 0o600, 'secret: mode 0600')
-    t.equal(statSync(join(dataDir, 'tls', 'gateway.key')).mode & 0o777, 0o600, 'key: mode 0600')
+    t.equal(statSync(join(dataDir, 'tls', 'key.pem')).mode & 0o777, 0o600, 'key: mode 0600')
     t.match(banner, `try: curl --cacert ${certFile} -H "Authorization: Bearer $TOKEN" ${first.url}/containers/json`)
 
     const agent = new Agent({ connect: { ca: certPem } })
@@ -84,7 +84,7 @@ if (d !== undefined) {
 
     // SIGHUP: a new certificate in place of the old one is served without a restart.
     const fresh = await ensureSelfSigned(mkdtempSync(join(tmpdir(), 'dgw-fresh-')))
-    copyFileSync(fresh.keyFile, join(dataDir, 'tls', 'gateway.key'))
+    copyFileSync(fresh.keyFile, join(dataDir, 'tls', 'key.pem'))
     copyFileSync(fresh.certFile, certFile)
     first.child.kill('SIGHUP')
     const freshPem = readFileSync(certFile, 'utf8')
