@@ -4,13 +4,25 @@ import type { FastifyError, FastifyInstance } from 'fastify'
 /**
  * Every error leaves the gateway in Docker's shape, `{"message": "..."}`,
  * so clients written against dockerd print it as they print the daemon's own
- * errors. 5xx details of unexpected failures are logged, not sent.
+ * errors. The Content-Type is exactly `application/json`, without a charset:
+ * the Go client only reads the message out of an error body whose type
+ * compares equal to that string (client/request.go checkResponseErr), and
+ * otherwise prints the raw JSON. 5xx details of unexpected failures are
+ * logged, not sent.
  */
+/**
+ * Serialised here, and sent as bytes: fastify appends `; charset=utf-8` to
+ * any JSON type it sends an object or a string under, never to a Buffer.
+ */
+export function dockerError (message: string): Buffer {
+  return Buffer.from(JSON.stringify({ message }))
+}
+
 async function dockerErrors (fastify: FastifyInstance, opts: { bodyLimit: number }): Promise<void> {
   fastify.setNotFoundHandler((request, reply) => {
     request.gw.decision = 'deny'
     request.gw.reason = 'not in allow-list'
-    void reply.code(404).send({ message: 'page not found' })
+    void reply.code(404).header('content-type', 'application/json').send(dockerError('page not found'))
   })
 
   fastify.setErrorHandler((err: FastifyError, request, reply) => {
@@ -37,7 +49,7 @@ async function dockerErrors (fastify: FastifyInstance, opts: { bodyLimit: number
       request.gw.decision = 'deny'
       request.gw.reason = message
     }
-    void reply.code(status).header('content-type', 'application/json').send({ message })
+    void reply.code(status).header('content-type', 'application/json').send(dockerError(message))
   })
 }
 

@@ -11,6 +11,7 @@ import type { ContainerResolver } from '../src/ownership/resolver'
 import type { GatewayMetrics } from '../src/metrics'
 import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
 import { forward } from '../src/upstream/forward'
+import { pipeUpgrade } from '../src/upstream/upgrade'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
 import { BadRequest, Forbidden, NotFound, PageNotFound, UnsupportedMediaType, statusError, upstreamError } from '../src/errors'
@@ -49,6 +50,13 @@ export interface PreparedCall {
 }
 
 const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
+
+/**
+ * Headers an upgrade request may carry to the daemon besides Connection and
+ * Upgrade: the websocket handshake (golang.org/x/net/websocket checks Origin)
+ * and the client's name. Credentials never go upstream.
+ */
+const UPGRADE_HEADERS = ['user-agent', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol']
 
 async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Promise<void> {
   const { config, hosts } = opts
@@ -141,7 +149,50 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       }
     }
 
+    if (route.traffic === 'upgrade' && request.isUpgrade) {
+      await sendUpgrade(request, call)
+      return
+    }
     send(request, reply, call)
+  }
+
+  /**
+   * attach and exec start with `Upgrade: tcp` (or attach/ws with `Upgrade:
+   * websocket`): after the daemon's 101 the connection is a raw
+   * bidirectional stream, piped both ways with half-close honoured.
+   */
+  async function sendUpgrade (request: FastifyRequest, call: PreparedCall): Promise<void> {
+    const route = call.match.route
+    const upgrade = String(request.headers.upgrade ?? '').toLowerCase()
+    const wanted = route.id === 'container.attachWs' ? 'websocket' : 'tcp'
+    if (upgrade !== wanted) throw new BadRequest(`${route.template} upgrades only to "${wanted}"`)
+    const path = buildUpstreamPath(route, call.target, call.match.version, encodeQuery(call.params, call.filters))
+    const headers: Record<string, string> = { connection: 'Upgrade', upgrade }
+    for (const name of UPGRADE_HEADERS) {
+      const v = request.headers[name]
+      if (typeof v === 'string') headers[name] = v
+    }
+    if (call.body !== undefined) headers['content-type'] = 'application/json'
+    const { socket, head } = await request.upgradeSocket()
+    const metrics = opts.metrics
+    metrics?.streamOpened(call.host.name)
+    try {
+      const result = await pipeUpgrade({
+        client: socket,
+        clientHead: head,
+        target: call.host.target,
+        method: request.method,
+        path,
+        headers,
+        body: call.body !== undefined ? Buffer.from(call.body) : undefined,
+        headersTimeoutMs: call.host.timeouts.headers,
+        onResponse: (status) => { request.gw.upstreamStatus = status }
+      })
+      request.gw.bytesOut = result.bytesOut
+      request.gw.bytesIn += result.bytesIn
+    } finally {
+      metrics?.streamClosed(call.host.name)
+    }
   }
 
   async function applyOwnership (request: FastifyRequest, call: PreparedCall): Promise<void> {

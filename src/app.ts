@@ -13,6 +13,7 @@ import { createAudit, loggerOptions, type Audit } from './audit/logger'
 import type { DestinationStream } from 'pino'
 import dockerMirror from '../plugins/docker-mirror'
 import policyCheck from '../plugins/policy-check'
+import upgrade from '../plugins/upgrade'
 import metricsRoute from '../plugins/metrics'
 import { GatewayMetrics } from './metrics'
 import fleet from '../plugins/fleet'
@@ -78,6 +79,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     ...(metrics !== undefined ? { observe: metrics.observeRequest } : {})
   })
   await app.register(dockerErrors, { bodyLimit: config.bodyLimit })
+  // Upgrade requests (attach, exec start) go through the same hooks as any other.
+  await app.register(upgrade, { requestTimeoutMs: config.upstreamTimeouts.headers })
   await app.register(health, { hosts })
   await app.register(authenticate, authenticateOptions(config, opts.jwtSecret, PUBLIC_PATHS))
   await app.register(rateLimit, rateLimitOptions(config, PUBLIC_PATHS))

@@ -98,6 +98,14 @@ if (daemon !== undefined) t.test('bad inputs', async t => {
     t.match(JSON.parse(res.body).message, /client version 1\.99 is too new\. Maximum supported API version is 1\.\d+/)
   })
 
+  await t.test("gateway errors are typed exactly application/json, as the Go client requires to print their message", async t => {
+    for (const path of ['/images/json', '/containers/json?filters=x']) {
+      const res = await request(gw.url + path, { headers: { authorization: `Bearer ${token}` } })
+      t.equal(res.headers['content-type'], 'application/json', path)
+      await res.body.dump()
+    }
+  })
+
   await t.test('errors from the daemon pass through unchanged', async t => {
     const res = await request(`${gw.url}/containers/no-such-container-dgw/json`, { headers: { authorization: `Bearer ${token}` } })
     t.equal(res.statusCode, 404)
