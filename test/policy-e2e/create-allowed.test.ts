@@ -59,25 +59,35 @@ if (d !== undefined) {
     const inspect = async (id: string) => (await docker(`/containers/${id as string}/json`)).body
 
     await t.test('allowed table bodies are created with the injected defaults and the owner label', async t => {
-      for (const [i, [name, check]] of Object.entries(FROM_TABLE).entries()) {
+      const prepared = Object.entries(FROM_TABLE).map(([name, check], i) => {
         const c = cases.find(c => c.name === name)
         if (c === undefined || c.expect !== 'allow' || c.config !== undefined || c.ctx !== undefined) {
           t.fail(`the table no longer has the allowed default-policy case "${name}"`)
-          continue
+          return undefined
         }
         const body = withLabels(withCmd(c.body), { [label.key]: label.value, 'dgw.case': String(i) })
         const raw = typeof body === 'string' ? body : JSON.stringify(body)
         const want = vetCreate(raw, tableConfig, ctx)
         if (!want.allow) {
           t.fail(`${name}: the labelled body is denied by the policy: ${want.message}`)
-          continue
+          return undefined
         }
-        const res = await send(`${gw.url}/containers/create`, token, 'POST', raw)
+        return { name, check, i, raw, sent: want.body.HostConfig as Record<string, number> }
+      })
+      // Created concurrently (the daemon's vfs driver copies a rootfs per container), judged in order.
+      const results = await Promise.all(prepared.map(async p => {
+        if (p === undefined) return undefined
+        const res = await send(`${gw.url}/containers/create`, token, 'POST', p.raw)
+        const listed = await containersLabelled(`${label.key}=${label.value}`, `dgw.case=${p.i}`)
+        const info = res.status === 201 ? await inspect(res.json.Id) : undefined
+        return { ...p, res, listed, info }
+      }))
+      for (const r of results) {
+        if (r === undefined) continue
+        const { name, res, listed, info, sent, check } = r
         t.equal(res.status, 201, `${name}: ${res.text}`)
-        t.same(await containersLabelled(`${label.key}=${label.value}`, `dgw.case=${i}`), [res.json?.Id], `${name}: on the daemon`)
-        if (res.status !== 201) continue
-        const info = await inspect(res.json.Id)
-        const sent = want.body.HostConfig as Record<string, number>
+        t.same(listed, [res.json?.Id], `${name}: on the daemon`)
+        if (info === undefined) continue
         t.equal(info.Config.Labels['docker-gateway.owner'], principal, `${name}: owner label`)
         t.same(
           [info.HostConfig.Memory, info.HostConfig.NanoCpus, info.HostConfig.PidsLimit],
