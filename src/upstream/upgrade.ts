@@ -56,13 +56,20 @@ export interface PipeUpgradeOptions {
 }
 
 export interface PipeUpgradeResult {
-  /** The daemon's status code, or 502/504 when the gateway answered instead. */
+  /**
+   * The daemon's status code; 502/504 when the gateway answered instead (daemon unreachable,
+   * or no response head within headersTimeoutMs); 499 when the client went away, or `signal`
+   * aborted, before the daemon answered.
+   */
   status: number
   /** Stream bytes client → daemon after the 101 (clientHead included; request head and body excluded). */
   bytesIn: number
   /** Bytes daemon → client after the response head (the raw stream, or the non-101 body). */
   bytesOut: number
 }
+
+/** How long a client may keep its side open after ours has ended and the daemon is gone. */
+const LINGER_MS = 5000
 
 /** Hop-by-hop headers of a non-101 answer we relay and then close (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'])
@@ -105,7 +112,12 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
     let status = 0
     let bytesIn = 0
     let bytesOut = 0
+    // The daemon connection, known from the start: after a non-101 answer with a length,
+    // node:http considers the response done and detaches it from the request (the keep-alive
+    // path, normally back to an agent, of which there is none), so upstreamReq.destroy() would
+    // no longer reach it and it would stay open.
     let upstream: Duplex | undefined
+    upstreamReq.on('socket', (socket: Duplex) => { upstream = socket })
     let responded = false
     const clientIsTls = client instanceof TLSSocket
 
@@ -152,15 +164,21 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
     }
 
     // Over TCP the end of the daemon's stream becomes a FIN (half-close) and the client closes
-    // when it is done. Over TLS a client such as docker-py (Python ssl) never sees EOF from a
-    // close_notify alone and waits for its read timeout, so after the last byte is flushed the
-    // connection is closed completely.
+    // when it has read everything. Over TLS the connection is closed completely once the last
+    // byte is flushed: close_notify ends the TLS session for good, and a client that waits for
+    // the connection itself to close (issue 6: docker-py exec hanging until its read timeout)
+    // must not be left waiting for a FIN that a half-open TLS socket never sends.
     const endClient = (): void => {
       if (client.writableEnded) return
+      // Whatever the client still sends has nowhere to go; reading (and dropping) it is also
+      // how its FIN, and so its close, is noticed.
+      client.resume()
       if (clientIsTls) {
         client.end(() => client.destroy())
       } else {
-        client.end()
+        // Nothing more will be written; a client that never closes its side would pin the
+        // socket forever, so once our last byte is flushed it gets a short linger.
+        client.end(() => { setTimeout(() => client.destroy(), LINGER_MS).unref() })
       }
     }
 
@@ -190,6 +208,7 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
     const onEarlyClientClose = (): void => {
       if (!responded) {
         upstreamReq.destroy()
+        upstream?.destroy()
         respond(499)
         finish()
       }
@@ -218,10 +237,10 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       client.write(head)
       res.on('data', (chunk: Buffer) => { bytesOut += chunk.length })
       res.pipe(client, { end: false })
-      res.on('end', () => { endClient(); upstreamReq.destroy() })
-      res.on('error', () => { client.destroy() })
-      client.once('close', () => { res.destroy(); upstreamReq.destroy() })
-      waitClosed([client])
+      res.on('end', () => { endClient(); upstream?.destroy() })
+      res.on('error', () => { client.destroy(); upstream?.destroy() })
+      client.once('close', () => { res.destroy(); upstream?.destroy() })
+      waitClosed(upstream !== undefined ? [client, upstream] : [client])
     })
 
     upstreamReq.on('upgrade', (res: IncomingMessage, socket: Duplex, upstreamHead: Buffer) => {
