@@ -2,6 +2,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions
 import type { ServerOptions as HttpsServerOptions } from 'node:https'
 import type { Config } from './config/schema'
 import { HostRegistry } from './upstream/hosts'
+import { dockerClientErrorHandler } from './client-error'
 import { ContainerResolver } from './ownership/resolver'
 import { ownedListFilters } from './ownership/authorize'
 import requestContext from '../plugins/request-context'
@@ -62,7 +63,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     return503OnClosing: true,
     // Docker clients keep connections alive between calls.
     keepAliveTimeout: 65_000,
-    trustProxy: false
+    trustProxy: false,
+    clientErrorHandler: dockerClientErrorHandler
   }
   if (opts.https !== undefined) serverOptions.https = opts.https
   const app = Fastify(serverOptions) as unknown as FastifyInstance

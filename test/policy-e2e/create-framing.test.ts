@@ -108,6 +108,7 @@ if (d !== undefined) {
       // empty create may or may not be answered first).
       const got2 = responses(await rawExchange(gw.port, `${head('Content-Type: application/json\r\n')}Content-Length: 0\r\n\r\n${garbage}`))
       t.ok(got2.length >= 1 && got2.every(r => r.status === 400), `only 400s: ${got2.map(r => r.status).join(', ')}`)
+      t.ok(got2.every(r => r.json !== undefined && Object.keys(r.json).join() === 'message'), 'each in Docker\'s shape')
       t.same(await onDaemon('smuggled'), [], 'no container from the trailing request')
       t.same(await onDaemon('cl0-garbage'), [], 'no container from the trailing bytes')
     })
@@ -117,6 +118,7 @@ if (d !== undefined) {
       const chunked = `${Buffer.byteLength(raw).toString(16)}\r\n${raw}\r\n0\r\n\r\n`
       const got = responses(await rawExchange(gw.port, `${head('Content-Type: application/json\r\n')}Content-Length: 4\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n${chunked}`))
       t.equal(got[0]?.status, 400, 'RFC 9112 §6.1: a request with both is a smuggling attempt')
+      t.same(Object.keys(got[0]?.json ?? {}), ['message'], 'answered in Docker\'s shape')
       t.same(await onDaemon('cl-te'), [])
     })
 
