@@ -58,6 +58,17 @@ const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
  */
 const UPGRADE_HEADERS = ['user-agent', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol']
 
+/**
+ * The daemon's name-conflict error names the container holding the name
+ * ("... is already in use by container \"<id>\""): for a caller who does
+ * not own it, that id is another principal's. Replaced by a neutral phrase.
+ */
+const CONFLICT_ROUTES = new Set(['container.create', 'container.rename'])
+function hideOthersIds (request: FastifyRequest, routeId: string): ((status: number, body: Buffer) => Buffer) | undefined {
+  if (!CONFLICT_ROUTES.has(routeId) || isAdmin(request.gw.scopes)) return undefined
+  return (status, body) => status === 409 ? Buffer.from(body.toString('utf8').replace(/by container \\?"?[0-9a-f]{64}\\?"?/g, 'by another container')) : body
+}
+
 async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Promise<void> {
   const { config, hosts } = opts
   // Absent when ownership is disabled: every principal then sees every container.
@@ -272,6 +283,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       headersTimeout,
       bodyTimeout: streaming ? 0 : call.host.timeouts.body,
       flushHeaders: streaming,
+      rewriteError: hideOthersIds(request, route.id),
       onDone: (stats) => {
         request.gw.upstreamStatus = stats.status
         request.gw.bytesOut = stats.bytesOut

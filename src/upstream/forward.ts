@@ -53,6 +53,11 @@ export interface ForwardOptions {
   bodyTimeout: number
   /** Send headers before the first body byte (streams that may stay silent). */
   flushHeaders: boolean
+  /**
+   * Rewrites the body of a daemon error (status >= 400) before it is sent:
+   * such bodies are small JSON, buffered whole only when this is set.
+   */
+  rewriteError?: (status: number, body: Buffer) => Buffer
   onDone: (stats: ForwardStats) => void
 }
 
@@ -67,6 +72,8 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   private readonly stats: ForwardStats = { status: 0, headersSeconds: 0, bytesOut: 0, clientAborted: false }
   private readonly started = process.hrtime.bigint()
   private finished = false
+  /** Error body being collected for rewriteError, with the head it will be sent with. */
+  private held: { chunks: Buffer[], statusMessage: string, headers: IncomingHttpHeaders } | undefined
   private readonly res: ServerResponse
   private readonly opts: ForwardOptions
 
@@ -109,11 +116,19 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     this.stats.status = statusCode
     this.stats.headersSeconds = Number(process.hrtime.bigint() - this.started) / 1e9
     if (this.res.destroyed) return
+    if (statusCode >= 400 && this.opts.rewriteError !== undefined) {
+      this.held = { chunks: [], statusMessage: statusMessage ?? '', headers: responseHeaders(headers) }
+      return
+    }
     this.res.writeHead(statusCode, statusMessage ?? '', responseHeaders(headers))
     if (this.opts.flushHeaders) this.res.flushHeaders()
   }
 
   onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.held !== undefined) {
+      this.held.chunks.push(chunk)
+      return
+    }
     this.stats.bytesOut += chunk.length
     if (!this.res.write(chunk)) {
       controller.pause()
@@ -122,6 +137,15 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd (): void {
+    const held = this.held
+    if (held !== undefined && this.opts.rewriteError !== undefined && !this.res.destroyed) {
+      const body = this.opts.rewriteError(this.stats.status, Buffer.concat(held.chunks))
+      this.stats.bytesOut = body.length
+      this.res.writeHead(this.stats.status, held.statusMessage, { ...held.headers, 'content-length': String(body.length) })
+      this.res.end(body)
+      this.done()
+      return
+    }
     this.res.end()
     this.done()
   }

@@ -102,6 +102,16 @@ if (d !== undefined) {
       t.equal(still.body.Name, `/${bName}`, 'and keeps its name')
     })
 
+    await t.test("a name conflict does not reveal the other principal's container id", async t => {
+      const taken = await create('alice', bName)
+      t.equal(taken.status, 409)
+      t.notMatch(taken.text, bId, 'create: no id in the conflict message')
+      t.match(taken.json.message, 'already in use by another container')
+      const renamed = await call('alice', 'POST', `/containers/${aId}/rename?name=${bName}`)
+      t.equal(renamed.status, 409)
+      t.notMatch(renamed.text, bId, 'rename: no id in the conflict message')
+    })
+
     await t.test('the owner itself reaches its container by name, id and prefix', async t => {
       for (const ref of [bName, bId, bId.slice(0, 12)]) {
         t.equal((await call('bob', 'GET', `/containers/${ref}/json`)).status, 200)
