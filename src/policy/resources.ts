@@ -34,6 +34,13 @@ export function checkResources (r: Obj | undefined, limits: Limits, mode: Resour
     push('Memory', `${f('Memory')}=${memory} (${bytes(memory)}) is above the maximum ${limits.maxMemory} (${bytes(limits.maxMemory)})`)
   }
 
+  const swap = numAt(r, 'MemorySwap')
+  if (swap !== undefined && swap < 0 && limits.maxMemory > 0) {
+    // -1 is unlimited swap: the memory cap would only bound RAM, not what the
+    // container can push to the host's swap (Docker docs, --memory-swap).
+    push('MemorySwap', `${f('MemorySwap')}=${swap} is not allowed (unlimited swap bypasses the memory cap)`)
+  }
+
   const maxCpu = limits.maxNanoCpus
   const nano = numAt(r, 'NanoCpus')
   if (nano !== undefined && nano < 0) push('NanoCpus', `${f('NanoCpus')}=${nano} is not allowed (negative)`)

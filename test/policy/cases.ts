@@ -186,6 +186,8 @@ export const cases: Case[] = [
   { name: 'Memory above the cap', body: hc({ Memory: 16 * GiB }), expect: deny('resources'), field: 'HostConfig.Memory' },
   { name: 'NanoCpus above the cap', body: hc({ NanoCpus: 8e9 }), expect: deny('resources') },
   { name: 'CpuQuota above the cap', body: hc({ CpuQuota: 800000, CpuPeriod: 100000 }), expect: deny('resources') },
+  { name: 'MemorySwap -1: unlimited swap around the memory cap', body: hc({ Memory: 1 * GiB, MemorySwap: -1 }), expect: deny('resources'), field: 'HostConfig.MemorySwap' },
+  { name: 'MemorySwap within reason is fine', body: hc({ Memory: 1 * GiB, MemorySwap: 2 * GiB }), expect: 'allow' },
   { name: 'CpuQuota -1 overrides NanoCpus (unlimited)', body: hc({ NanoCpus: 1e9, CpuQuota: -1 }), expect: deny('resources') },
   { name: 'a small CpuPeriod makes a small quota many CPUs', body: hc({ CpuQuota: 50000, CpuPeriod: 1000 }), expect: deny('resources') },
   { name: 'PidsLimit -1 (unlimited)', body: hc({ PidsLimit: -1 }), expect: deny('resources') },
