@@ -39,7 +39,10 @@ export interface UpgradePluginOptions {
 }
 
 export interface UpgradedSocket {
-  /** The client's connection (net.Socket, or TLSSocket on an HTTPS server). Paused. */
+  /**
+   * The client's connection (net.Socket, or TLSSocket on an HTTPS server), not flowing: bytes
+   * are read once it is piped or gets a 'data' listener, as with Node's own 'upgrade' socket.
+   */
   socket: Duplex
   /** Bytes the client sent after its request and body; forward them after the daemon's 101. */
   head: Buffer
@@ -108,12 +111,19 @@ class UpgradeBody {
     headers: IncomingMessage['headers'],
     /** Receives body bytes, then null; returns false to ask for a pause (Readable.push). */
     private sink: (chunk: Buffer | null) => boolean,
-    private readonly onFirstRead: () => void
+    private readonly onFirstRead: () => void,
+    /** The body cannot be read: error the request stream, so fastify's parser answers. */
+    private readonly onFail: (err: Error) => void
   ) {
     this.rest = head
     this.chunked = headers['transfer-encoding'] !== undefined
     this.remaining = this.chunked ? 0 : Number(headers['content-length'] ?? 0)
     if (!this.chunked && this.remaining === 0) this.ended = true
+  }
+
+  /** True while a reader waits for body bytes from the socket. */
+  get reading (): boolean {
+    return this.listening
   }
 
   /** Called from the request's _read: deliver what we have and listen for more. */
@@ -155,6 +165,7 @@ class UpgradeBody {
     if (this.failed !== undefined || this.ended) return
     this.failed = err
     this.stop()
+    this.onFail(err)
     for (const w of this.waiters.splice(0)) w(err)
   }
 
@@ -168,9 +179,14 @@ class UpgradeBody {
   }
 
   private stop (): void {
+    if (!this.listening) return
+    this.listening = false
     this.socket.removeListener('data', this.onData)
     this.socket.removeListener('end', this.onEnd)
+    // Stop the flow, then leave the socket as Node's 'upgrade' event hands it over (flowing
+    // null): pause() alone would leave it at false, and a later on('data') would not restart it.
     this.socket.pause()
+    ;(this.socket as { readableFlowing: boolean | null }).readableFlowing = null
   }
 
   private finish (): void {
@@ -272,8 +288,15 @@ function buildRequest (original: IncomingMessage, socket: Duplex, head: Buffer, 
   const body = new UpgradeBody(socket, head, original.headers, (chunk) => {
     if (chunk === null) req.complete = true
     return req.push(chunk)
-  }, onFirstRead)
+  }, onFirstRead, (err) => {
+    if (!req.destroyed) req.destroy(err)
+  })
+  // An error nobody reads (the body failed while no parser was listening) must not crash.
+  req.on('error', () => {})
   req._read = () => { body.pull() }
+  // IncomingMessage's own _destroy destroys the socket when the body was incomplete; here the
+  // plugin owns the socket (it still has to carry the error response), so only the stream ends.
+  req._destroy = (err, cb) => { cb(err) }
   return { req, body }
 }
 
@@ -307,7 +330,12 @@ async function upgradePlugin (fastify: FastifyInstance, opts: UpgradePluginOptio
 
     state.timer = setTimeout(() => {
       if (state.taken) return
+      // A parser waiting for the body gets the error and fastify answers 408 through the
+      // app's error handler; otherwise (a slow hook, a handler that never takes the socket)
+      // the answer is written here.
+      const reading = body.reading
       body.fail(new BodyError('request timed out', 408))
+      if (reading) return
       if (res !== undefined && !res.headersSent) {
         const payload = JSON.stringify({ message: 'request timed out' })
         res.writeHead(408, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) })

@@ -53,6 +53,12 @@ export interface PipeUpgradeOptions {
   maxHeaderSize?: number
   /** Called once with the daemon's status (or the gateway's 502/504), before anything is relayed. */
   onResponse?: (status: number) => void
+  /**
+   * Added to (+=) as bytes flow, with the same meaning as the result's counts. The promise
+   * settles only after both sockets closed, i.e. after the client socket's 'close' (and so
+   * after reply.raw 'close', where an audit line is written); a meter is already final then.
+   */
+  meter?: { bytesIn: number, bytesOut: number }
 }
 
 export interface PipeUpgradeResult {
@@ -112,6 +118,14 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
     let status = 0
     let bytesIn = 0
     let bytesOut = 0
+    const countIn = (n: number): void => {
+      bytesIn += n
+      if (opts.meter !== undefined) opts.meter.bytesIn += n
+    }
+    const countOut = (n: number): void => {
+      bytesOut += n
+      if (opts.meter !== undefined) opts.meter.bytesOut += n
+    }
     // The daemon connection, known from the start: after a non-101 answer with a length,
     // node:http considers the response done and detaches it from the request (the keep-alive
     // path, normally back to an agent, of which there is none), so upstreamReq.destroy() would
@@ -235,7 +249,7 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       }
       head += 'Connection: close\r\n\r\n'
       client.write(head)
-      res.on('data', (chunk: Buffer) => { bytesOut += chunk.length })
+      res.on('data', (chunk: Buffer) => { countOut(chunk.length) })
       res.pipe(client, { end: false })
       res.on('end', () => { endClient(); upstream?.destroy() })
       res.on('error', () => { client.destroy(); upstream?.destroy() })
@@ -256,11 +270,11 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       }
       client.write(head + '\r\n')
       if (upstreamHead.length > 0) {
-        bytesOut += upstreamHead.length
+        countOut(upstreamHead.length)
         client.write(upstreamHead)
       }
       if (opts.clientHead.length > 0) {
-        bytesIn += opts.clientHead.length
+        countIn(opts.clientHead.length)
         socket.write(opts.clientHead)
       }
       splice(client, socket)
@@ -275,8 +289,8 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
      */
     const splice = (c: Duplex, u: Duplex): void => {
       let upstreamEnded = false
-      c.on('data', (chunk: Buffer) => { bytesIn += chunk.length })
-      u.on('data', (chunk: Buffer) => { bytesOut += chunk.length })
+      c.on('data', (chunk: Buffer) => { countIn(chunk.length) })
+      u.on('data', (chunk: Buffer) => { countOut(chunk.length) })
       c.pipe(u, { end: false })
       u.pipe(c, { end: false })
       c.on('end', () => { if (!u.writableEnded) u.end() })

@@ -90,7 +90,10 @@ t.test('101: the head goes to the client as sent, then bytes flow both ways, the
       socket.on('end', () => { socket.end('bye') })
     })
   })
-  const f = await front(t, { ...base, target: parseUpstream(daemon.url), clientHead: Buffer.from('head;') })
+  const meter = { bytesIn: 0, bytesOut: 0 }
+  let meterAtClientClose: typeof meter | undefined
+  const f = await front(t, { ...base, meter, target: parseUpstream(daemon.url), clientHead: Buffer.from('head;') })
+  f.client.on('close', () => { meterAtClientClose = { ...meter } })
   await new Promise((resolve) => setTimeout(resolve, 100))
   f.client.write('more')
   await new Promise((resolve) => setTimeout(resolve, 100))
@@ -100,6 +103,7 @@ t.test('101: the head goes to the client as sent, then bytes flow both ways, the
   t.equal(f.text(), 'HTTP/1.1 101 UPGRADED\r\nContent-Type: application/vnd.docker.raw-stream\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n\r\nearly;echo:head;;echo:more;bye')
   t.match(daemon.received[0], /\r\n\r\n\{"Detach":false,"Tty":false\}head;more$/)
   t.same(result, { status: 101, bytesIn: 'head;more'.length, bytesOut: 'early;echo:head;;echo:more;bye'.length })
+  t.same(meterAtClientClose, { bytesIn: result.bytesIn, bytesOut: result.bytesOut }, 'the meter was final when the client connection closed')
 })
 
 t.test('no client byte reaches the daemon before its 101: a refused upgrade cannot smuggle a request', async t => {
