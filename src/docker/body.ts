@@ -33,10 +33,18 @@ export function hasBody (request: FastifyRequest): boolean {
 export function checkBody (route: RouteDef, request: FastifyRequest): BodyCheck {
   const present = hasBody(request)
   if (route.body === 'none') {
-    // The daemon lets a form body override query parameters (Go's
-    // ParseForm), and API < 1.24 reads a HostConfig from a /start body: a
-    // body here could carry what the query validation never saw.
-    return present ? { ok: false, status: 400, message: `${route.template.split(' ')[1] as string} takes no request body` } : { ok: true }
+    if (!present) return { ok: true }
+    // docker-modem (dockerode) repeats a POST's options as a JSON body next
+    // to the query: stop?t=1 with {"t":1}, attach?stream=1... with
+    // {"stream":true,...}, wait, kill, rename, resize. The daemon's handlers
+    // for these routes read only the query (httputils.ParseForm reads form
+    // bodies, never JSON), so such a body is read (bounded by bodyLimit) and
+    // dropped: it is never forwarded, exactly as the daemon would ignore it.
+    if (route.id !== 'container.start' && isJsonContentType(request.headers['content-type'])) return { ok: true }
+    // A form body would override query parameters (Go's ParseForm), and API
+    // < 1.24 reads a HostConfig from a /start body (later APIs refuse it):
+    // a body here could carry what the query validation never saw.
+    return { ok: false, status: 400, message: `${route.template.split(' ')[1] as string} takes no request body` }
   }
   if (!present) {
     // exec start and update may be sent empty by some clients; create may not.
