@@ -350,7 +350,9 @@ async function upgradePlugin (fastify: FastifyInstance, opts: UpgradePluginOptio
       clearTimeout(state.timer)
       live.delete(socket)
       body.fail(new BodyError('the client closed the connection', 400))
-      // Lets fastify see an aborted request (onRequestAbort, request.signal) as for any client.
+      // Lets fastify see the client's departure as for any request: request.signal aborts on
+      // 'close', onRequestAbort hooks run when `aborted` is set (only if no answer was given).
+      if (!state.taken && !state.res.writableEnded) (req as IncomingMessage & { aborted: boolean }).aborted = true
       if (!req.destroyed) req.destroy()
     })
 
@@ -388,11 +390,14 @@ async function upgradePlugin (fastify: FastifyInstance, opts: UpgradePluginOptio
     if (state === undefined) throw new BodyError('this request did not ask for a connection upgrade', 400)
     if (state.taken) throw new Error('the upgrade socket was already taken')
     if (state.res.headersSent) throw new Error('a response was already started on this upgrade request')
+    // Without the reply the socket could not be hijacked, and fastify would write its own
+    // response into the stream once the handler returns.
+    if (state.reply === undefined) throw new Error('docker-gateway-upgrade: its onRequest hook did not run for this request')
     await state.body.discard(bodyLimit)
     if (state.socket.destroyed) throw new BodyError('the client closed the connection', 400)
     state.taken = true
     clearTimeout(state.timer)
-    state.reply?.hijack()
+    state.reply.hijack()
     // The ServerResponse stays bound to the socket on purpose: it never writes again (the reply
     // is hijacked), and its 'close' still fires when the socket closes, which is what
     // reply.raw 'close' listeners (the audit line) wait for.

@@ -11,9 +11,9 @@ import { connectRaw, type UpstreamTarget } from './target'
  *
  * Why node:http's client on a connectRaw() socket, and not undici or a hand-written parser:
  * - undici's `upgrade()` hands back a socket only for a 101. Any other answer (404 "No such
- *   container", 409 "container ... is not running") becomes a `SocketError('bad upgrade')` and the
- *   daemon's body is lost, while docker clients print exactly that body to the user. It also
- *   owns the socket through its pool, which makes half-close and teardown harder to reason about.
+ *   exec instance", dockerd's raw-text attach errors) becomes `SocketError('bad upgrade')`
+ *   (undici `lib/api/api-upgrade.js` onHeaders) and the daemon's message is lost, while docker
+ *   clients print exactly that message to the user.
  * - node:http's client is what dockerode itself uses for hijack (docker-modem `lib/modem.js`):
  *   llhttp frames the request (header values with CR/LF are refused, so no header injection),
  *   bounds the response head (`maxHeaderSize`), decodes a chunked or close-delimited non-101
