@@ -112,6 +112,28 @@ if (d !== undefined) {
       await c.remove({ force: true })
     })
 
+    t.test('attach with hijack and stdin: the container reads until the half-close', async t => {
+      const c = await client.createContainer({
+        Image: d.image,
+        Cmd: ['sh', '-c', 'cat; echo after-eof'],
+        OpenStdin: true,
+        StdinOnce: true,
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+        Labels: label.labels
+      })
+      const stream = await c.attach({ stream: true, stdin: true, stdout: true, stderr: true, hijack: true })
+      const output = collect(stream)
+      await c.start()
+      const started = Date.now()
+      stream.end('to the container\n')
+      t.same(demux(await output), { stdout: 'to the container\nafter-eof\n', stderr: '' })
+      t.ok(Date.now() - started < 20_000, `ended after ${Date.now() - started} ms`)
+      t.equal(((await c.wait()) as { StatusCode: number }).StatusCode, 0)
+      await c.remove({ force: true })
+    })
+
     t.test('kill, restart, rename with options (sent as query and JSON body)', async t => {
       const c = await client.createContainer({ Image: d.image, Cmd: ['sleep', '300'], Labels: label.labels })
       await c.start()
