@@ -26,7 +26,12 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
   if (!decoded.ok) return badRequest(decoded.rule, decoded.message, decoded.field)
   const { value: body, dropped } = decoded
 
-  const legacy = dropped.find(d => d.path === '' && isLegacyHostConfigKey(d.key))
+  // Old daemons apply these from the top level; a zero value applies nothing,
+  // and dockerode's docker.run() sends e.g. `"VolumesFrom": []` there, so only
+  // a value that would take effect is refused (the key is dropped either way).
+  const legacyKeys = dropped.filter(d => d.path === '' && isLegacyHostConfigKey(d.key))
+  const top = legacyKeys.length > 0 ? JSON.parse(raw) as Record<string, unknown> : {}
+  const legacy = legacyKeys.find(d => !isZeroValue(top[d.key]))
   if (legacy !== undefined) {
     return badRequest('legacy-top-level-hostconfig',
       `${JSON.stringify(legacy.key)} is a HostConfig field and must be inside "HostConfig" (daemons before Engine 27 apply it from the top level)`,
@@ -65,6 +70,13 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
 }
 
 const legacyExtra = new Set(LEGACY_TOP_LEVEL_EXTRA.map(goFoldKey))
+
+/** Go's zero values: what an omitted field decodes to. */
+function isZeroValue (v: unknown): boolean {
+  if (v === null || v === undefined || v === '' || v === false || v === 0) return true
+  if (Array.isArray(v)) return v.length === 0
+  return typeof v === 'object' && Object.keys(v).length === 0
+}
 
 function isLegacyHostConfigKey (key: string): boolean {
   return goFieldName('HostConfig', key) !== undefined || legacyExtra.has(goFoldKey(key))

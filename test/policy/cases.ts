@@ -222,6 +222,7 @@ export const cases: Case[] = [
   { name: 'top-level Binds next to a HostConfig', body: { Image: IMAGE, Binds: ['/:/host'], HostConfig: {} }, expect: bad('legacy-top-level-hostconfig') },
   { name: 'top-level "privileged" in lower case', body: { Image: IMAGE, privileged: true }, expect: bad('legacy-top-level-hostconfig') },
   { name: 'top-level "ſecurityOpt"', body: { Image: IMAGE, 'ſecurityOpt': ['seccomp=unconfined'] }, expect: bad('legacy-top-level-hostconfig') },
+  { name: "dockerode docker.run(): zero-valued top-level HostConfig fields apply nothing", body: { Image: IMAGE, VolumesFrom: [], Privileged: false, Binds: null, Dns: [] }, expect: 'allow' },
   { name: 'top-level Cpuset (legacy wrapper field)', body: { Image: IMAGE, Cpuset: '0' }, expect: bad('legacy-top-level-hostconfig') },
   { name: 'trailing garbage (20.10 would ignore it)', body: `{"Image":"${IMAGE}"} {"HostConfig":{"Privileged":true}}`, expect: bad('json-syntax') },
   { name: 'Privileged as a string', body: hc({ Privileged: 'true' }), expect: bad('json-type') },
