@@ -3,14 +3,18 @@
 // DOCKER_CERT_PATH (ca.pem) and a DOCKER_CONFIG whose config.json carries the
 // token as an HttpHeaders entry. Every assertion is on what the CLI printed
 // (or, for state changes, on what the daemon itself reports afterwards).
-import { readFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import t from 'tap'
+import { ensureSelfSigned } from '../../src/tls/self-signed'
+import { startGateway } from '../helpers/gateway'
+import { startHttpsGateway } from '../helpers/tls'
 import { cleanupLabel, docker, testLabel } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
 import { tarEntries } from '../helpers/tar'
 import { waitFor } from '../helpers/wait'
-import { cleanEnv, describeRun, dockerConfigDir, runProcess, startClientGateway, type RunResult } from './fixtures/clients'
+import { cleanEnv, describeRun, dockerConfigDir, runProcess, startClientGateway, USER_SCOPES, type RunResult } from './fixtures/clients'
 
 const DOCKER = '/usr/local/bin/docker'
 const d = requireDaemon(t)
@@ -192,5 +196,33 @@ if (d !== undefined) {
       t.equal(r.timedOut, false, 'no hang')
       t.match(r.stderr, /token lacks the scope "containers:exec" needed for POST \/containers\/:id\/exec/)
     })
+  })
+
+  t.test("the gateway's own self-signed certificate (first start, no CA) as DOCKER_CERT_PATH/ca.pem", async t => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'dgw-clients-selfsigned-'))
+    t.teardown(async () => { await rm(dir, { recursive: true, force: true }) })
+    // what `docker-gateway start` writes to .data/tls/ when no certificate is configured
+    const ss = await ensureSelfSigned(path.join(dir, 'data'))
+    const certPath = path.join(dir, 'certs')
+    await mkdir(certPath)
+    await copyFile(ss.certFile, path.join(certPath, 'ca.pem'))
+    const gw = await startHttpsGateway(t, { serverCert: ss.certFile, serverKey: ss.keyFile }, { GATEWAY_UPSTREAM: d.url })
+    const config = await dockerConfigDir(t, gw.token({ sub: 'cli-self-signed', scope: USER_SCOPES }))
+    const env = cleanEnv({ DOCKER_HOST: gw.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certPath, DOCKER_CONFIG: config })
+    const r = await runProcess(DOCKER, ['run', '--rm', '--label', label.filter, d.image, 'echo', 'hi'], { env, timeoutMs: 60_000 })
+    t.equal(r.code, 0, describeRun(r))
+    t.equal(r.stdout, 'hi\n')
+  })
+
+  t.test('plain HTTP (GATEWAY_TLS=off): DOCKER_HOST and config.json only', async t => {
+    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url })
+    const config = await dockerConfigDir(t, gw.token({ sub: 'cli-plain', scope: USER_SCOPES }))
+    const env = cleanEnv({ DOCKER_HOST: `tcp://127.0.0.1:${gw.port}`, DOCKER_CONFIG: config })
+    const r = await runProcess(DOCKER, ['run', '--rm', '--label', label.filter, d.image, 'echo', 'hi'], { env, timeoutMs: 60_000 })
+    t.equal(r.code, 0, describeRun(r))
+    t.equal(r.stdout, 'hi\n')
+    const piped = await runProcess(DOCKER, ['run', '--rm', '-i', '--label', label.filter, d.image, 'cat'], { env, input: 'over plain tcp\n', timeoutMs: 60_000 })
+    t.equal(piped.code, 0, describeRun(piped))
+    t.equal(piped.stdout, 'over plain tcp\n', 'echo ... | docker run -i: stdin through attach, half-closed')
   })
 }

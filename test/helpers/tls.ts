@@ -4,7 +4,7 @@
 // (src/tls/material.ts httpsServerOptions).
 //
 //   const ca = await makeTestCa(t)                       // ca.pem, cert.pem, key.pem in ca.dir
-//   const gw = await startHttpsGateway(t, ca, { GATEWAY_UPSTREAM: d.url })
+//   const gw = await startHttpsGateway(t, ca, { GATEWAY_UPSTREAM: d.url })   // any { serverCert, serverKey }
 //   // gw.url = https://127.0.0.1:PORT, gw.host = tcp://127.0.0.1:PORT (DOCKER_HOST)
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -77,19 +77,20 @@ export interface HttpsGateway {
 }
 
 /**
- * A full gateway (buildApp) on https://127.0.0.1:0 with the CA-signed server
- * certificate, HS256 tokens as in startGateway, closed at teardown.
+ * A full gateway (buildApp) on https://127.0.0.1:0 serving `tls`'s server
+ * certificate (a TestCa's, or e.g. the CLI's self-signed one), HS256 tokens
+ * as in startGateway, closed at teardown.
  */
-export async function startHttpsGateway (t: Teardown, ca: TestCa, env: Record<string, string> = {}): Promise<HttpsGateway> {
+export async function startHttpsGateway (t: Teardown, tls: { serverCert: string, serverKey: string }, env: Record<string, string> = {}): Promise<HttpsGateway> {
   const config = loadConfig({
     GATEWAY_TLS: 'on',
-    GATEWAY_TLS_CERT: ca.serverCert,
-    GATEWAY_TLS_KEY: ca.serverKey,
+    GATEWAY_TLS_CERT: tls.serverCert,
+    GATEWAY_TLS_KEY: tls.serverKey,
     GATEWAY_LOG_LEVEL: 'silent',
     GATEWAY_LISTEN: '127.0.0.1:0',
     ...env
   })
-  const https = httpsServerOptions(readTlsFiles({ cert: ca.serverCert, key: ca.serverKey }), config.tlsClientAuth)
+  const https = httpsServerOptions(readTlsFiles({ cert: tls.serverCert, key: tls.serverKey }), config.tlsClientAuth)
   const app = await buildApp({ config, jwtSecret: TEST_SECRET, https })
   await app.listen({ host: '127.0.0.1', port: 0 })
   t.teardown(async () => { await app.close() })
