@@ -100,6 +100,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
 
     // 2. scope.
     if (!hasScope(gw.scopes, route.scope)) {
+      gw.decision = 'deny'
       gw.reason = `missing scope ${route.scope}`
       throw new Forbidden(`token lacks the scope "${route.scope}" needed for ${route.template}`)
     }

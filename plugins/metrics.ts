@@ -2,12 +2,13 @@ import fp from 'fastify-plugin'
 import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import type { GatewayMetrics } from '../src/metrics'
-import { Unauthorized } from '../src/errors'
+import { Forbidden, Unauthorized } from '../src/errors'
+import { hasScope } from '../src/auth/scopes'
 
 /**
  * `GET /metrics` in Prometheus text format, outside the Docker namespace.
- * Scrapers rarely hold user tokens, so it has its own optional bearer token
- * (`metrics.token`); without one it is open like /healthz.
+ * Scrapers rarely hold user tokens, so it may have its own bearer token
+ * (`metrics.token`); without one it needs a user token with the admin scope.
  */
 function sameSecret (a: string, b: string): boolean {
   const x = Buffer.from(a)
@@ -18,7 +19,13 @@ function sameSecret (a: string, b: string): boolean {
 async function metricsRoute (fastify: FastifyInstance, opts: { metrics: GatewayMetrics, token?: string }): Promise<void> {
   fastify.get('/metrics', async (request, reply) => {
     request.gw.route = 'GET /metrics'
-    if (opts.token !== undefined) {
+    if (opts.token === undefined) {
+      // Authenticated by the normal hook; telemetry of everyone's traffic is for admins.
+      if (!hasScope(request.gw.scopes, 'admin')) {
+        request.gw.reason = 'missing scope admin'
+        throw new Forbidden('token lacks the scope "admin" needed for GET /metrics')
+      }
+    } else {
       const header = request.headers.authorization ?? ''
       const given = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? ''
       if (!sameSecret(given, opts.token)) {

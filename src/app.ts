@@ -42,8 +42,17 @@ declare module 'fastify' {
 }
 
 /** Paths outside the Docker namespace that answer without credentials. */
-/** /metrics checks its own token (metrics.token), since scrapers rarely hold user tokens. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/metrics'])
+/** Paths outside the Docker namespace that answer without a user's credentials. */
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz'])
+
+/**
+ * /metrics skips user authentication only when it has its own scrape token
+ * (metrics.token), which the route checks itself; otherwise it needs a valid
+ * user token with the admin scope like anything else.
+ */
+export function publicPaths (config: Config): ReadonlySet<string> {
+  return config.metrics.token !== undefined ? new Set([...PUBLIC_PATHS, '/metrics']) : PUBLIC_PATHS
+}
 
 /**
  * Assemble the gateway. The registration order below is the security model:
@@ -84,8 +93,9 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   // Upgrade requests (attach, exec start) go through the same hooks as any other.
   await app.register(upgrade, { requestTimeoutMs: config.upstreamTimeouts.headers })
   await app.register(health, { hosts })
-  await app.register(authenticate, authenticateOptions(config, opts.jwtSecret, PUBLIC_PATHS))
-  await app.register(rateLimit, rateLimitOptions(config, PUBLIC_PATHS))
+  const open = publicPaths(config)
+  await app.register(authenticate, authenticateOptions(config, opts.jwtSecret, open))
+  await app.register(rateLimit, rateLimitOptions(config, open))
   // One resolver (and its id -> owner cache) for every route that addresses containers.
   const resolver = config.ownership.enabled
     ? new ContainerResolver({ ownerLabel: config.ownership.label, maxEntries: config.ownership.cacheSize, timeoutMs: config.upstreamTimeouts.headers })

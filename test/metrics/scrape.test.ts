@@ -14,7 +14,8 @@ if (d !== undefined) {
     const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url, GATEWAY_RATE_LIMIT_MAX: '40', GATEWAY_RATE_LIMIT_WINDOW: '1 minute' })
     const token = gw.token({ sub: 'metrics-user', scope: 'containers:read containers:write' })
     const auth = { authorization: `Bearer ${token}` }
-    const scrape = async (headers: Record<string, string> = {}) => {
+    const admin = { authorization: `Bearer ${gw.token({ sub: 'ops', scope: 'admin' })}` }
+    const scrape = async (headers: Record<string, string> = admin) => {
       const res = await request(`${gw.url}/metrics`, { headers })
       return { status: res.statusCode, type: res.headers['content-type'], text: await res.body.text() }
     }
@@ -39,6 +40,8 @@ if (d !== undefined) {
     const stream = await request(`${gw.url}/containers/${id}/stats?stream=1`, { headers: auth, dispatcher: client })
     t.equal(stream.statusCode, 200)
 
+    t.equal((await scrape({})).status, 401, 'no token: 401 like any other route')
+    t.equal((await scrape(auth)).status, 403, 'a non-admin user token: 403')
     const m = await scrape()
     t.equal(m.status, 200)
     t.match(m.type, 'text/plain')
