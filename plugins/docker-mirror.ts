@@ -189,7 +189,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     const metrics = opts.metrics
     metrics?.streamOpened(call.host.name)
     try {
-      const result = await pipeUpgrade({
+      await pipeUpgrade({
         client: socket,
         clientHead: head,
         target: call.host.target,
@@ -198,10 +198,11 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
         headers,
         body: call.body !== undefined ? Buffer.from(call.body) : undefined,
         headersTimeoutMs: call.host.timeouts.headers,
-        onResponse: (status) => { request.gw.upstreamStatus = status }
+        onResponse: (status) => { request.gw.upstreamStatus = status },
+        // Counted as the bytes flow: the audit line is written when the client
+        // socket closes, which is before pipeUpgrade's promise settles.
+        meter: request.gw
       })
-      request.gw.bytesOut = result.bytesOut
-      request.gw.bytesIn += result.bytesIn
     } finally {
       metrics?.streamClosed(call.host.name)
     }
