@@ -2,7 +2,7 @@ import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'p
 import type { FastifyServerOptions } from 'fastify'
 import type { Config } from '../config/schema'
 import { auditRecord, type AuditWriter } from '../../plugins/request-context'
-import { redactOptions } from './redact'
+import { auditRedactOptions, redactOptions } from './redact'
 
 /**
  * Logging for operators. The audit record is the one line per request that
@@ -40,7 +40,7 @@ export function createAudit (config: Config, stream?: DestinationStream): Audit 
     level: 'info',
     base: { log: 'audit' },
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: redactOptions
+    redact: auditRedactOptions
   }
   let dest: ReturnType<typeof pino.destination> | undefined
   let out: DestinationStream
@@ -50,7 +50,9 @@ export function createAudit (config: Config, stream?: DestinationStream): Audit 
     out = pino.destination({ dest: destination === 'stdout' ? 1 : 2, sync: true })
   } else {
     // 0640: the trail names principals and addresses; it is not for everyone on the host.
-    dest = pino.destination({ dest: destination as string, mkdir: true, sync: false, mode: 0o640 })
+    // Buffered in 4 KiB writes: a clean shutdown flushes (close below); a
+    // SIGKILL can lose the last few lines, the price of one write per line less.
+    dest = pino.destination({ dest: destination as string, mkdir: true, sync: false, mode: 0o640, minLength: 4096 })
     out = dest
   }
   const logger: Logger = pino(options, out)
