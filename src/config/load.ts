@@ -31,6 +31,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_METRICS_TOKEN: 'metrics.token',
   // --- Authentication, rate limit, audit (issue 3) ---
   GATEWAY_JWT_SECRET: 'jwtSecret',
+  GATEWAY_JWT_SECRET_FILE: 'jwtSecretFile',
   GATEWAY_JWT_PUBLIC_KEY: 'jwtPublicKey',
   GATEWAY_JWKS_URL: 'jwksUrl',
   GATEWAY_JWT_ISSUER: 'jwtIssuer',
@@ -106,6 +107,19 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?:
     throw new ConfigError(`invalid configuration: ${key === '' ? '(root)' : key}${source}: ${what}`)
   }
   const config = converted as Config
+  if (config.jwtSecretFile !== undefined) {
+    if (config.jwtSecret !== undefined) throw new ConfigError('invalid configuration: set jwtSecret or jwtSecretFile, not both')
+    let secret: string
+    try {
+      secret = readFileSync(config.jwtSecretFile, 'utf8').trim()
+    } catch (err) {
+      throw new ConfigError(`invalid configuration: jwtSecretFile: cannot read ${config.jwtSecretFile}: ${(err as Error).message}`)
+    }
+    // Same rule as jwtSecret itself (RFC 7518 §3.2: an HS256 key of at least 256 bits).
+    if (secret.length < 32) throw new ConfigError(`invalid configuration: jwtSecretFile: the secret in ${config.jwtSecretFile} is shorter than 32 characters`)
+    config.jwtSecret = secret
+    delete config.jwtSecretFile
+  }
   const policyProblems = checkPolicyConfig(config.policy)
   if (policyProblems.length > 0) throw new ConfigError(`invalid configuration: policy: ${policyProblems.join('; ')}`)
   if (config.upstream === undefined && config.hosts === undefined) config.upstream = defaultUpstream(socketExists)

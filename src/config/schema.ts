@@ -122,6 +122,8 @@ export const ConfigSchema = Type.Object({
   // --- Authentication, client certificates, rate limit, audit (issue 3) ---
   /** HS256 shared secret for bearer tokens (RFC 7518 §3.2: at least 256 bits). Exactly one of jwtSecret, jwtPublicKey, jwksUrl. */
   jwtSecret: Type.Optional(Str({ minLength: 32 })),
+  /** A file holding jwtSecret (Docker/compose secrets: /run/secrets/NAME); read once at start. */
+  jwtSecretFile: Type.Optional(Str()),
   /** File holding the identity provider's public key: PEM (SPKI or certificate) or one JWK; RSA, EC P-256/384/521 or Ed25519. */
   jwtPublicKey: Type.Optional(Str()),
   /** The identity provider's JWK set; https (http only for loopback). */

@@ -68,3 +68,11 @@ t.test('upstream URL forms', async t => {
     t.throws(() => parseUpstream(bad), UpstreamUrlError, bad)
   }
 })
+
+t.test('the JWT secret can come from a file (compose/Docker secrets)', async t => {
+  const secret = file('jwt-secret', 'a'.repeat(40) + '\n')
+  t.equal(loadConfig({ GATEWAY_JWT_SECRET_FILE: secret }).jwtSecret, 'a'.repeat(40), 'read and trimmed')
+  t.throws(() => loadConfig({ GATEWAY_JWT_SECRET_FILE: file('short', 'abc') }), /shorter than 32/)
+  t.throws(() => loadConfig({ GATEWAY_JWT_SECRET_FILE: join(dir, 'missing') }), /cannot read/)
+  t.throws(() => loadConfig({ GATEWAY_JWT_SECRET_FILE: secret, GATEWAY_JWT_SECRET: 'b'.repeat(40) }), /not both/)
+})
