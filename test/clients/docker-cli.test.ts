@@ -10,9 +10,10 @@ import t from 'tap'
 import { ensureSelfSigned } from '../../src/tls/self-signed'
 import { startGateway } from '../helpers/gateway'
 import { startHttpsGateway } from '../helpers/tls'
+import { engineRequest } from '../harness/engine'
 import { cleanupLabel, docker, testLabel } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
-import { tarEntries } from '../helpers/tar'
+import { demux, tarEntries } from '../helpers/tar'
 import { waitFor } from '../helpers/wait'
 import { cleanEnv, describeRun, dockerConfigDir, runProcess, startClientGateway, USER_SCOPES, type RunResult } from './fixtures/clients'
 
@@ -81,8 +82,8 @@ if (d !== undefined) {
       main.id = (await ok(t, ['run', '-d', ...labelArgs, '--name', main.name, d.image, 'sh', '-c', script])).trim()
       t.match(main.id, /^[0-9a-f]{64}$/)
       t.equal((await inspect(main.id)).State.Running, true)
-      // the script has run once its file exists
-      await waitFor(async () => (await docker(`/containers/${main.id}/archive`, { method: 'HEAD', query: { path: '/tmp/file' } })).status === 200, 20_000)
+      // the script has run once its last line is in the daemon's log
+      await waitFor(async () => demux((await engineRequest(d, `/containers/${main.id}/logs`, { query: { stdout: true, stderr: true } })).body).stderr !== '', 20_000)
     })
 
     t.test('docker logs: stdout and stderr apart', async t => {
