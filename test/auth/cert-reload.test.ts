@@ -10,17 +10,8 @@ import { CertificateReloader } from '../../src/tls/reload'
 import { startAuthGateway } from './fixtures/gateway'
 import { makeCa, serverCert, writePem } from './fixtures/pki'
 import { waitFor } from '../helpers/wait'
+import { servedFingerprint } from './fixtures/tls-probe'
 
-async function servedFingerprint (port: number, ca: string): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
-      const fp = s.getPeerCertificate().fingerprint256
-      s.destroy()
-      resolve(fp)
-    })
-    s.on('error', reject)
-  })
-}
 
 const fingerprint = (pem: string): string => new X509Certificate(pem).fingerprint256
 

@@ -10,7 +10,6 @@ import { copyFileSync, mkdtempSync, readFileSync, statSync } from 'node:fs'
 import { X509Certificate } from 'node:crypto'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
-import tls from 'node:tls'
 import { Agent, request } from 'undici'
 import { requireDaemon } from '../helpers/env'
 import { cleanupLabel, testLabel } from '../helpers/docker'
@@ -18,19 +17,10 @@ import { freePort } from '../helpers/net'
 import { waitFor } from '../helpers/wait'
 import { ensureSelfSigned } from '../../src/tls/self-signed'
 import { startCli } from './fixtures/cli'
+import { servedFingerprint } from './fixtures/tls-probe'
 
 const d = requireDaemon(t)
 
-async function servedFingerprint (port: number, ca: string): Promise<string> {
-  return await new Promise((resolve, reject) => {
-    const s = tls.connect({ host: '127.0.0.1', port, ca, servername: 'localhost' }, () => {
-      const fp = s.getPeerCertificate().fingerprint256
-      s.destroy()
-      resolve(fp)
-    })
-    s.on('error', reject)
-  })
-}
 
 if (d !== undefined) {
   t.test('first start, reload, shutdown, second start', async t => {
