@@ -101,3 +101,27 @@ t.test('what reaches the daemon: rebuilt path, only documented parameters, no cl
   t.equal(seen?.headers['x-registry-auth'], undefined)
   t.equal(seen?.headers.cookie, undefined)
 })
+
+t.test('a JSON body on a no-body route (dockerode repeats options there) is dropped, never forwarded', async t => {
+  let seen: { url?: string, length?: string, body: string } | undefined
+  const s = http.createServer((req, res) => {
+    let body = ''
+    req.on('data', d => { body += String(d) })
+    req.on('end', () => {
+      seen = { url: req.url, length: req.headers['content-length'], body }
+      res.writeHead(204)
+      res.end()
+    })
+  })
+  const port = await listen(s)
+  t.teardown(() => { s.close() })
+  const gw = await startGateway(t, { GATEWAY_UPSTREAM: `tcp://127.0.0.1:${port}`, GATEWAY_OWNERSHIP: 'false' })
+  const res = await request(`${gw.url}/containers/abc123/stop?t=1`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${gw.token()}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ t: 999, signal: 'SIGKILL' })
+  })
+  t.equal(res.statusCode, 204)
+  t.equal(seen?.url, '/containers/abc123/stop?t=1', 'only the validated query')
+  t.equal(seen?.body, '', 'no body reached the daemon')
+})
