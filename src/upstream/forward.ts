@@ -92,6 +92,17 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
     this.done()
   }
 
+  private corked = false
+  /**
+   * undici hands over every chunk of one socket read in the same tick (the
+   * daemon writes its JSON in 4 KiB chunks); corking until the next tick
+   * sends them to the client in one writev instead of one write each.
+   */
+  private readonly uncork = (): void => {
+    this.corked = false
+    this.res.uncork()
+  }
+
   private readonly onDrain = (): void => {
     this.controller?.resume()
   }
@@ -130,6 +141,11 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
       return
     }
     this.stats.bytesOut += chunk.length
+    if (!this.corked) {
+      this.corked = true
+      this.res.cork()
+      process.nextTick(this.uncork)
+    }
     if (!this.res.write(chunk)) {
       controller.pause()
       this.res.once('drain', this.onDrain)
