@@ -141,7 +141,9 @@ class ResponseRelay implements Dispatcher.DispatchHandler {
       return
     }
     this.stats.bytesOut += chunk.length
-    if (!this.corked) {
+    if (!this.corked && !this.opts.flushHeaders) {
+      // Short calls only: a stream's chunks are large already, and a stream
+      // should reach its client as soon as each chunk arrives.
       this.corked = true
       this.res.cork()
       process.nextTick(this.uncork)
