@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import type { Dispatcher } from 'undici'
 import { matchRequest, parseVersion, compareVersions, type Matched, type VersionRange } from '../src/docker/match'
 import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/query'
-import { checkBody } from '../src/docker/body'
-import { vetBody } from '../src/docker/vet'
+import { bodyError, checkBody } from '../src/docker/body'
+import { policyContext, vetBody } from '../src/docker/vet'
 import { rewriteContainerRef, type ContainerRef } from '../src/policy'
 import { hasScope, isAdmin } from '../src/auth/scopes'
 import type { ContainerResolver } from '../src/ownership/resolver'
@@ -14,7 +14,7 @@ import { forward } from '../src/upstream/forward'
 import { pipeUpgrade } from '../src/upstream/upgrade'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
-import { BadRequest, Forbidden, NotFound, PageNotFound, UnsupportedMediaType, statusError, upstreamError } from '../src/errors'
+import { BadRequest, Forbidden, NotFound, PageNotFound, statusError, upstreamError } from '../src/errors'
 
 /**
  * The Docker mirror: one catch-all route whose handler walks the security
@@ -100,7 +100,6 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
 
     // 2. scope.
     if (!hasScope(gw.scopes, route.scope)) {
-      gw.decision = 'deny'
       gw.reason = `missing scope ${route.scope}`
       throw new Forbidden(`token lacks the scope "${route.scope}" needed for ${route.template}`)
     }
@@ -111,18 +110,12 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
 
     // 4. body: present only where the route takes one, JSON, bounded.
     const body = checkBody(route, request)
-    if (!body.ok) throw body.status === 415 ? new UnsupportedMediaType(body.message) : new BadRequest(body.message)
+    if (!body.ok) throw bodyError(body)
 
     // 5. policy: the body is decoded as the daemon would and judged; what is
     //    forwarded is the re-serialised, vetted object.
-    const vetted = vetBody(route, body.raw, config.policy, {
-      principal: gw.principal ?? '',
-      scopes: gw.scopes ?? [],
-      ownerLabel: config.ownership.label,
-      ownershipEnabled: config.ownership.enabled
-    })
+    const vetted = vetBody(route, body.raw, config.policy, policyContext(gw, config.ownership))
     if (!vetted.ok) {
-      gw.decision = 'deny'
       gw.reason = `policy: ${vetted.rule}`
       throw vetted.status === 403 ? new Forbidden(vetted.message) : new BadRequest(vetted.message)
     }
@@ -216,7 +209,6 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     if (route.target === 'container' && call.target !== undefined) {
       const d = await authorizeContainer(r, call.host, call.target, caller)
       if (!d.ok) {
-        gw.decision = 'deny'
         gw.reason = d.status === 404 ? 'not owner or no such container' : `resolve failed (${d.status})`
         throw statusError(d.status, d.message)
       }
@@ -225,7 +217,6 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     } else if (route.target === 'exec' && call.target !== undefined) {
       const d = await authorizeExec(r, call.host, call.target, caller)
       if (!d.ok) {
-        gw.decision = 'deny'
         gw.reason = d.status === 404 ? 'not owner or no such exec' : `resolve failed (${d.status})`
         throw statusError(d.status, d.message)
       }
@@ -233,7 +224,6 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       for (const ref of call.containerRefs) {
         const d = await authorizeContainer(r, call.host, ref.ref, caller)
         if (!d.ok) {
-          gw.decision = 'deny'
           gw.reason = `policy: container-ref ${ref.field}`
           // A join of a container the caller cannot see: refuse without saying whether it exists.
           throw new Forbidden(`policy denied: ${ref.field} names container "${ref.ref}", which you do not own (rule: container-ref)`)
@@ -244,7 +234,6 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     } else if (route.id === 'container.list') {
       const d = await authorizeListFilters(r, call.host, call.filters, caller)
       if (!d.ok) {
-        gw.decision = 'deny'
         gw.reason = 'filter names a container the caller does not own'
         throw statusError(d.status, d.message)
       }

@@ -1,11 +1,12 @@
 import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
-import { checkBody } from '../src/docker/body'
+import { bodyError, checkBody } from '../src/docker/body'
 import { vetCreate } from '../src/policy'
+import { policyContext } from '../src/docker/vet'
 import { hasScope } from '../src/auth/scopes'
 import { routes } from '../src/docker/routes'
 import type { Config } from '../src/config/schema'
-import { BadRequest, Forbidden, UnsupportedMediaType } from '../src/errors'
+import { Forbidden } from '../src/errors'
 
 /**
  * `POST /policy/check`: explain a decision. Takes a create body and answers
@@ -27,13 +28,8 @@ async function policyCheck (fastify: FastifyInstance, opts: { config: Config }):
     }
     if (createRoute === undefined) throw new Error('create route missing from the allow-list')
     const body = checkBody(createRoute, request)
-    if (!body.ok) throw body.status === 415 ? new UnsupportedMediaType(body.message) : new BadRequest(body.message)
-    const d = vetCreate(body.raw ?? '', config.policy, {
-      principal: gw.principal ?? '',
-      scopes: gw.scopes ?? [],
-      ownerLabel: config.ownership.label,
-      ownershipEnabled: config.ownership.enabled
-    })
+    if (!body.ok) throw bodyError(body)
+    const d = vetCreate(body.raw ?? '', config.policy, policyContext(gw, config.ownership))
     if (!d.allow) {
       return { allowed: false, status: d.status, rule: d.rule, field: d.field, message: d.message, violations: d.violations ?? [] }
     }

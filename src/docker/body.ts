@@ -1,5 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { RouteDef } from './routes'
+import { BadRequest, UnsupportedMediaType } from '../errors'
 
 /**
  * Decides, before anything is forwarded, whether a request may carry a body
@@ -66,4 +67,9 @@ export function checkBody (route: RouteDef, request: FastifyRequest): BodyCheck 
     return { ok: false, status: 400, message: 'request body is not valid UTF-8' }
   }
   return { ok: true, raw }
+}
+
+/** The Docker-shaped error for a refused body. */
+export function bodyError (check: Extract<BodyCheck, { ok: false }>): Error {
+  return check.status === 415 ? new UnsupportedMediaType(check.message) : new BadRequest(check.message)
 }

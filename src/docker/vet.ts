@@ -41,6 +41,11 @@ export function vetExecStart (raw: string | undefined): Vetted {
   return { ok: true, body: JSON.stringify(out), containerRefs: [] }
 }
 
+/** What the policy needs to know about the caller, from the request context and the ownership settings. */
+export function policyContext (gw: { principal?: string, scopes?: readonly string[] }, ownership: { label: string, enabled: boolean }): PolicyContext {
+  return { principal: gw.principal ?? '', scopes: gw.scopes ?? [], ownerLabel: ownership.label, ownershipEnabled: ownership.enabled }
+}
+
 export function vetBody (route: RouteDef, raw: string | undefined, policy: PolicyConfig, ctx: PolicyContext): Vetted {
   switch (route.body) {
     case 'none':
