@@ -24,11 +24,19 @@ if (d !== undefined && d.port !== null) {
     const create = await request(`${gw.url}/containers/create`, {
       method: 'POST',
       headers: { ...auth, 'content-type': 'application/json' },
-      body: JSON.stringify({ Image: d.image, Cmd: ['sh', '-c', 'while true; do echo tick; sleep 0.2; done'], Labels: { [label.key]: label.value } })
+      // A 64 MiB file makes the export far larger than every socket and stream
+      // buffer between daemon and client: the daemon cannot finish sending it
+      // (and drop its connection on its own) before the client hangs up.
+      body: JSON.stringify({
+        Image: d.image,
+        Cmd: ['sh', '-c', 'head -c 67108864 /dev/zero > /big && while true; do echo tick; sleep 0.2; done'],
+        Labels: { [label.key]: label.value }
+      })
     })
     t.equal(create.statusCode, 201)
     const id = ((await create.body.json()) as { Id: string }).Id
     t.equal((await request(`${gw.url}/containers/${id}/start`, { method: 'POST', headers: auth })).statusCode, 204)
+    await waitFor(async () => (await docker(`/containers/${id}/logs?stdout=1&tail=1`)).text.includes('tick'), 30_000)
 
     // Warm the short pool (ownership lookups keep one keep-alive connection), then take the baseline.
     await (await request(`${gw.url}/containers/${id}/json`, { headers: auth })).body.dump()
@@ -39,11 +47,13 @@ if (d !== undefined && d.port !== null) {
         const client = new Agent()
         const res = await request(gw.url + path, { headers: auth, dispatcher: client })
         t.equal(res.statusCode, 200)
-        for await (const chunk of res.body) { t.ok((chunk as Buffer).length > 0, 'data flows'); break }
-        // Compared with the count after the hang-up rather than with the
-        // baseline: an idle keep-alive socket of the short-call pool may expire
-        // in between and would hide the stream's own connection.
+        // Counted once the headers arrived, before the body is touched: leaving
+        // the loop below destroys the body and starts the hang-up. Compared
+        // later with the count after the hang-up rather than with the baseline:
+        // an idle keep-alive socket of the short-call pool may expire in
+        // between and would hide the stream's own connection.
         const during = countDaemonConnections(daemonPort)
+        for await (const chunk of res.body) { t.ok((chunk as Buffer).length > 0, 'data flows'); break }
         await client.destroy()
         await waitFor(() => countDaemonConnections(daemonPort) <= baseline, 5000)
         t.ok(during > countDaemonConnections(daemonPort), 'the stream held a daemon connection, now closed')
