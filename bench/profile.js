@@ -10,6 +10,7 @@
  *
  *   node bench/profile.js [--seconds 10] [--c 10] [--dist DIR] [--top 30] [--path /v1.41/containers/json?all=1]
  *   node bench/profile.js --download 4 --path /v1.41/containers/abc/export   (4 sequential 256 MiB exports)
+ *   node bench/profile.js --upstream tcp://127.0.0.1:23750   (a real daemon instead of the fake one)
  *
  * --dist runs another build of the gateway (a prototype under bench/results/)
  * with the same harness. The raw .cpuprofile is kept in bench/results/profiles/
@@ -87,13 +88,17 @@ async function main () {
   try {
     const client = await P.spawnNode(path.join(__dirname, 'client-worker.js'), [], { cpus: 1 })
     kids.push(client.child)
-    const sock = path.join(work, 'fake.sock')
-    const fake = await P.spawnNode(path.join(__dirname, 'fake-daemon.js'), ['--port', '0', '--socket', sock])
-    kids.push(fake.child)
+    let upstream = o.upstream
+    if (upstream === undefined) {
+      const sock = path.join(work, 'fake.sock')
+      const fake = await P.spawnNode(path.join(__dirname, 'fake-daemon.js'), ['--port', '0', '--socket', sock])
+      kids.push(fake.child)
+      upstream = `unix://${sock}`
+    }
     const gw = await P.spawnNode(path.join(__dirname, 'gateway-server.js'), [], {
       cpus: 0,
       stdout: path.join(work, 'gw.log'),
-      env: { BENCH_GATEWAY: JSON.stringify({ upstream: `unix://${sock}`, secret, dataDir: work, auditFile: path.join(work, 'audit.log'), dist: o.dist !== undefined ? path.resolve(o.dist) : path.join(root, 'dist') }) }
+      env: { BENCH_GATEWAY: JSON.stringify({ upstream, secret, dataDir: work, auditFile: path.join(work, 'audit.log'), dist: o.dist !== undefined ? path.resolve(o.dist) : path.join(root, 'dist') }) }
     })
     kids.push(gw.child)
     const url = `http://127.0.0.1:${gw.ready.port}${o.path}`
