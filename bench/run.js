@@ -31,9 +31,13 @@ const HELP = `usage: node bench/run.js [--quick] [--phases list] [--note text] [
   --haproxy-keepalive  HAProxy keeps daemon connections alive (default: http-server-close, as deployed)
   --out file.json      results (default bench/results/latest.json, quick: bench/results/quick.json)
   --md file.md         markdown report (default BENCHMARKS.md, quick: bench/results/quick.md)
-env: BENCH_DOCKER_HOST=tcp://127.0.0.1:PORT reuses a daemon instead of starting a private one`
+env: BENCH_DOCKER_HOST=tcp://127.0.0.1:PORT reuses a daemon instead of starting a private one
+     BENCH_GW_FLAGS="--max-semi-space-size=4" runs the gateway with these node flags (named in the report's note)`
 
 // ---------------------------------------------------------------- options ---
+
+/** Node flags for the gateway process only (e.g. heap sizing experiments). */
+const GW_FLAGS = (process.env.BENCH_GW_FLAGS ?? '').split(' ').filter(Boolean)
 
 function parseArgs (argv) {
   const o = { quick: false, phases: ['fake', 'real', 'export', 'streams', 'fleet'], note: '', pin: true, haproxyKeepAlive: false }
@@ -48,6 +52,7 @@ function parseArgs (argv) {
     else if (a === '--md') o.md = argv[++i]
     else if (a === '--help' || a === '-h') { console.log(HELP); process.exit(0) } else { console.error(`unknown argument ${a}\n${HELP}`); process.exit(2) }
   }
+  if (GW_FLAGS.length > 0) o.note = [o.note, `gateway run with node flags ${GW_FLAGS.join(' ')}`].filter(Boolean).join('; ')
   o.out ??= path.join(ROOT, 'bench/results', o.quick ? 'quick.json' : 'latest.json')
   o.md ??= o.quick ? path.join(ROOT, 'bench/results/quick.md') : path.join(ROOT, 'BENCHMARKS.md')
   return o
@@ -128,7 +133,7 @@ async function startGateway (name, gwOpts) {
   fs.mkdirSync(dataDir, { recursive: true })
   const stdout = path.join(dataDir, 'stdout.log')
   const env = { BENCH_GATEWAY: JSON.stringify({ secret: SECRET, dataDir, auditFile: path.join(dataDir, 'audit.log'), ...gwOpts }) }
-  const h = track(await P.spawnNode(path.join(__dirname, 'gateway-server.js'), [], { cpus: PROXY_CPU, env, stdout, execArgv: gwOpts.execArgv ?? [] }))
+  const h = track(await P.spawnNode(path.join(__dirname, 'gateway-server.js'), [], { cpus: PROXY_CPU, env, stdout, execArgv: gwOpts.execArgv ?? GW_FLAGS }))
   return { ...h, port: h.ready.port, features: h.ready.features, dataDir, stdout, auditFile: path.join(dataDir, 'audit.log') }
 }
 
