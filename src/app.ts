@@ -11,6 +11,7 @@ import health from '../plugins/health'
 import authenticate, { authenticateOptions } from '../plugins/authenticate'
 import rateLimit, { rateLimitOptions } from '../plugins/rate-limit'
 import { createAudit, loggerOptions, type Audit } from './audit/logger'
+import { lazyChildLoggerFactory } from './audit/request-logger'
 import type { DestinationStream } from 'pino'
 import dockerMirror from '../plugins/docker-mirror'
 import policyCheck from '../plugins/policy-check'
@@ -68,6 +69,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     logger: loggerOptions(config, opts.logger),
     // One line per request is written by request-context, with the audit fields.
     logController: new LogController({ disableRequestLogging: true }),
+    // request.log is built only if a request logs something besides its audit line.
+    childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
     // Docker clients keep connections alive between calls.
