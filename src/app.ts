@@ -84,7 +84,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const hosts = new HostRegistry(config)
   app.addHook('onClose', async () => { await hosts.close() })
 
-  const audit = createAudit(config, opts.auditStream)
+  const audit = createAudit(config, opts.auditStream, opts.logger)
   app.addHook('onClose', async () => { await audit.close() })
   app.decorate('audit', audit)
   const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined

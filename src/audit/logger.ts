@@ -7,11 +7,16 @@ import { auditRedactOptions, redactOptions } from './redact'
 /**
  * Logging for operators. The audit record is the one line per request that
  * plugins/request-context writes when the response closes ("who stopped
- * this container, and when"). By default it goes with the other log lines;
- * `audit.destination` (GATEWAY_AUDIT_FILE) sends it to its own pino
- * instance instead, writing to stdout, stderr or a file, at every log level
- * (an audit trail that `logLevel: warn` switched off would be no trail).
- * Both loggers redact the same paths (./redact.ts) and write ISO times.
+ * this container, and when"). It has a pino instance of its own, writing at
+ * every log level (an audit trail that `logLevel: warn` switched off would
+ * be no trail): to `audit.destination` (GATEWAY_AUDIT_FILE: stdout, stderr
+ * or a file), else to the main log's destination. Only `logLevel: silent`
+ * turns the default trail off, with every other line.
+ *
+ * A logger of its own also makes the line cheap. The main logger redacts
+ * wildcard paths at four depths; walking them costs about 80 µs per line
+ * (bench/micro-logging.js). The audit record is a flat object built field by
+ * field, so exact top-level paths cover it. Both loggers write ISO times.
  */
 
 type LoggerOption = FastifyServerOptions['logger']
@@ -24,7 +29,7 @@ export function loggerOptions (config: Config, given?: LoggerOption): LoggerOpti
 }
 
 export interface Audit {
-  /** Given to request-context; undefined: audit lines go through request.log. */
+  /** Given to request-context; undefined (logging off): audit lines go through request.log. */
   write?: AuditWriter
   /** Reopen the audit file (after logrotate moved it; the CLI calls it on SIGHUP). */
   reopen: () => void
@@ -33,9 +38,30 @@ export interface Audit {
 
 const NOOP: Audit = { reopen: () => {}, close: async () => {} }
 
-export function createAudit (config: Config, stream?: DestinationStream): Audit {
+/**
+ * The main log's destination, for audit lines when no audit destination is
+ * set: the stream a caller gave the logger (tests), else stdout. Undefined
+ * when logging is off.
+ */
+function mainLogStream (config: Config, mainLog: LoggerOption): DestinationStream | undefined {
+  if (mainLog === false) return undefined
+  const given = typeof mainLog === 'object' && mainLog !== null ? mainLog as { level?: string, stream?: DestinationStream } : {}
+  if ((given.level ?? config.logLevel) === 'silent') return undefined
+  // Synchronous like pino's default destination for the main log, so the two
+  // loggers' lines reach stdout whole and in the order they were written.
+  return given.stream ?? pino.destination({ dest: 1, sync: true })
+}
+
+/**
+ * @param stream where audit lines go instead of config.audit.destination (tests)
+ * @param mainLog the main logger's options, whose destination takes the audit lines when config.audit.destination is unset
+ */
+export function createAudit (config: Config, stream?: DestinationStream, mainLog?: LoggerOption): Audit {
   const destination = config.audit.destination
-  if (destination === undefined && stream === undefined) return NOOP
+  if (destination === undefined && stream === undefined) {
+    const main = mainLogStream(config, mainLog)
+    return main === undefined ? NOOP : createAudit(config, main)
+  }
   const options: LoggerOptions = {
     level: 'info',
     base: { log: 'audit' },
