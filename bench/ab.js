@@ -6,7 +6,11 @@
  *
  *   node bench/ab.js --variants dist,audit-exact-redact,audit-exact-redact+audit-buffer \
  *                    [--c 10,100] [--seconds 5] [--rounds 4] [--paired 1] [--streams 0]
- *   (a variant may carry node flags: dist@--max-semi-space-size=32)
+ *   (a variant may carry node flags: dist@--max-semi-space-size=32; a variant
+ *   with a slash is a build directory, e.g. another commit's dist/ copied aside)
+ *
+ * BENCH_AUDIT_DEFAULT=1 leaves audit.destination unset (audit lines go to the
+ * gateway's stdout, as with `npm start`) instead of the audit file.
  *
  * Every variant runs as its own gateway process pinned to CPU 0 (only the one
  * under load is busy); autocannon runs on CPU 1. Reports median CPU µs per
@@ -70,14 +74,15 @@ async function main () {
     for (const v of o.variants) {
       // "name@--flag@--flag": node flags for that variant's process.
       const [build, ...flags] = v.split('@')
-      const dist = build === 'dist' ? path.join(root, 'dist') : make(build)
+      // A variant with a slash is a build directory (e.g. another commit's dist/).
+      const dist = build === 'dist' ? path.join(root, 'dist') : build.includes('/') ? path.resolve(build) : make(build)
       const dataDir = path.join(work, v.replace(/[^\w+.-]/g, '_'))
       fs.mkdirSync(dataDir)
       const gw = await P.spawnNode(path.join(__dirname, 'gateway-server.js'), [], {
         cpus: 0,
         execArgv: flags,
         stdout: path.join(dataDir, 'stdout.log'),
-        env: { BENCH_GATEWAY: JSON.stringify({ upstream: `unix://${sock}`, secret, dataDir, auditFile: path.join(dataDir, 'audit.log'), dist }) }
+        env: { BENCH_GATEWAY: JSON.stringify({ upstream: `unix://${sock}`, secret, dataDir, auditFile: process.env.BENCH_AUDIT_DEFAULT === '1' ? undefined : path.join(dataDir, 'audit.log'), dist }) }
       })
       kids.push(gw.child)
       gws.push({ name: v, pid: gw.ready.pid, port: gw.ready.port, child: gw.child })
