@@ -33,7 +33,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { createSigner } = require('fast-jwt')
+const { SECRET, AUTH } = require('./lib/auth')
 const P = require('./lib/proc')
 const { make } = require('./proto/make')
 
@@ -59,9 +59,6 @@ async function main () {
   const o = parseArgs(process.argv.slice(2))
   const root = path.resolve(__dirname, '..')
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dgwbench-ab-'))
-  const secret = 'bench-secret-0123456789abcdef0123456789abcdef'
-  const token = createSigner({ key: secret, algorithm: 'HS256' })({ sub: 'bench', scope: 'containers:read containers:export', exp: Math.floor(Date.now() / 1000) + 3600 })
-  const headers = { authorization: `Bearer ${token}` }
   const kids = []
   try {
     const client = await P.spawnNode(path.join(__dirname, 'client-worker.js'), [], { cpus: 1 })
@@ -82,11 +79,11 @@ async function main () {
         cpus: 0,
         execArgv: flags,
         stdout: path.join(dataDir, 'stdout.log'),
-        env: { BENCH_GATEWAY: JSON.stringify({ upstream: `unix://${sock}`, secret, dataDir, auditFile: process.env.BENCH_AUDIT_DEFAULT === '1' ? undefined : path.join(dataDir, 'audit.log'), dist }) }
+        env: { BENCH_GATEWAY: JSON.stringify({ upstream: `unix://${sock}`, secret: SECRET, dataDir, auditFile: process.env.BENCH_AUDIT_DEFAULT === '1' ? undefined : path.join(dataDir, 'audit.log'), dist }) }
       })
       kids.push(gw.child)
       gws.push({ name: v, pid: gw.ready.pid, port: gw.ready.port, child: gw.child })
-      await call({ cmd: 'load', url: `http://127.0.0.1:${gw.ready.port}${o.path}`, headers, connections: 10, duration: 2 })
+      await call({ cmd: 'load', url: `http://127.0.0.1:${gw.ready.port}${o.path}`, headers: AUTH, connections: 10, duration: 2 })
     }
     const cells = []
     if (o.download) {
@@ -94,7 +91,7 @@ async function main () {
       for (let round = 0; round < o.rounds; round++) {
         for (const g of round % 2 === 0 ? gws : [...gws].reverse()) {
           const c0 = P.cpuMicros(g.pid)
-          const r = await call({ cmd: 'download', url: `http://127.0.0.1:${g.port}${o.path}`, headers })
+          const r = await call({ cmd: 'download', url: `http://127.0.0.1:${g.port}${o.path}`, headers: AUTH })
           const gib = r.bytes / 2 ** 30
           runs.push({ v: g.name, cpu: (P.cpuMicros(g.pid) - c0) / 1e6 / gib, mibs: r.bytes / 2 ** 20 / r.seconds })
           console.log(`round ${round + 1} ${g.name.padEnd(28)} ${(r.bytes / 2 ** 20).toFixed(0)} MiB at ${(r.bytes / 2 ** 20 / r.seconds).toFixed(0)} MiB/s, ${runs[runs.length - 1].cpu.toFixed(2)} CPU-s/GiB`)
@@ -121,7 +118,7 @@ async function main () {
       for (let round = 0; round < o.rounds; round++) {
         for (const c of o.c) {
           const c0 = gws.map((g) => P.cpuMicros(g.pid))
-          const rs = await Promise.all(gws.map((g, i) => P.ask(loaders[i].child, { cmd: 'load', url: `http://127.0.0.1:${g.port}${o.path}`, headers, connections: c, duration: o.seconds }, 'result')))
+          const rs = await Promise.all(gws.map((g, i) => P.ask(loaders[i].child, { cmd: 'load', url: `http://127.0.0.1:${g.port}${o.path}`, headers: AUTH, connections: c, duration: o.seconds }, 'result')))
           const cpus = gws.map((g, i) => (P.cpuMicros(g.pid) - c0[i]) / (rs[i].ok + rs[i].non2xx))
           gws.forEach((g, i) => {
             cells.push({ v: g.name, c, cpu: cpus[i], rps: rs[i].rps, p50: rs[i].p50, rel: cpus[i] / cpus[0] })
@@ -143,7 +140,7 @@ async function main () {
         const k = (round + ci) % gws.length
         for (const g of [...gws.slice(k), ...gws.slice(0, k)]) {
           const c0 = P.cpuMicros(g.pid)
-          const r = await call({ cmd: 'load', url: `http://127.0.0.1:${g.port}${o.path}`, headers, connections: c, duration: o.seconds })
+          const r = await call({ cmd: 'load', url: `http://127.0.0.1:${g.port}${o.path}`, headers: AUTH, connections: c, duration: o.seconds })
           const cpu = (P.cpuMicros(g.pid) - c0) / (r.ok + r.non2xx)
           cells.push({ v: g.name, c, cpu, rps: r.rps, p50: r.p50, failed: r.non2xx + r.errors })
           console.log(`round ${round + 1} c=${c} ${g.name.padEnd(28)} ${r.rps.toFixed(0).padStart(6)} req/s ${cpu.toFixed(0).padStart(5)} µs/req p50 ${r.p50.toFixed(3)} ms${r.non2xx + r.errors > 0 ? ` !! ${r.non2xx + r.errors} failed` : ''}`)
@@ -166,7 +163,7 @@ async function main () {
       console.log(`\n${o.streams} stats streams per variant, then a mass disconnect:`)
       for (const g of gws) {
         const before = await P.ask(fake.child, { cmd: 'stats' }, 'stats')
-        const opened = await call({ cmd: 'streams-open', port: g.port, paths: ['/v1.41/containers/abc/stats?stream=1'], headers, count: o.streams })
+        const opened = await call({ cmd: 'streams-open', port: g.port, paths: ['/v1.41/containers/abc/stats?stream=1'], headers: AUTH, count: o.streams })
         await P.sleep(2000)
         const holding = P.memory(g.pid).rss
         await call({ cmd: 'streams-close' })

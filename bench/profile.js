@@ -19,7 +19,7 @@
 const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
-const { createSigner } = require('fast-jwt')
+const { SECRET, AUTH } = require('./lib/auth')
 const P = require('./lib/proc')
 
 function parseArgs (argv) {
@@ -81,9 +81,6 @@ async function main () {
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'dgwbench-prof-'))
   const profDir = path.join(__dirname, 'results/profiles')
   fs.mkdirSync(profDir, { recursive: true })
-  const secret = 'bench-secret-0123456789abcdef0123456789abcdef'
-  const token = createSigner({ key: secret, algorithm: 'HS256' })({ sub: 'bench', scope: 'containers:read containers:export', exp: Math.floor(Date.now() / 1000) + 3600 })
-  const headers = { authorization: `Bearer ${token}` }
   const kids = []
   try {
     const client = await P.spawnNode(path.join(__dirname, 'client-worker.js'), [], { cpus: 1 })
@@ -98,19 +95,19 @@ async function main () {
     const gw = await P.spawnNode(path.join(__dirname, 'gateway-server.js'), [], {
       cpus: 0,
       stdout: path.join(work, 'gw.log'),
-      env: { BENCH_GATEWAY: JSON.stringify({ upstream, secret, dataDir: work, auditFile: path.join(work, 'audit.log'), dist: o.dist !== undefined ? path.resolve(o.dist) : path.join(root, 'dist') }) }
+      env: { BENCH_GATEWAY: JSON.stringify({ upstream, secret: SECRET, dataDir: work, auditFile: path.join(work, 'audit.log'), dist: o.dist !== undefined ? path.resolve(o.dist) : path.join(root, 'dist') }) }
     })
     kids.push(gw.child)
     const url = `http://127.0.0.1:${gw.ready.port}${o.path}`
     if (o.download > 0) {
-      await P.ask(client.child, { cmd: 'download', url, headers }, 'result')
+      await P.ask(client.child, { cmd: 'download', url, headers: AUTH }, 'result')
       const named = path.join(profDir, `gateway-${o.label}-download-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`)
       await P.ask(gw.child, { cmd: 'profile-start' }, 'profiling')
       const c0 = P.cpuMicros(gw.ready.pid)
       let bytes = 0
       let seconds = 0
       for (let i = 0; i < o.download; i++) {
-        const r = await P.ask(client.child, { cmd: 'download', url, headers }, 'result')
+        const r = await P.ask(client.child, { cmd: 'download', url, headers: AUTH }, 'result')
         bytes += r.bytes
         seconds += r.seconds
       }
@@ -123,11 +120,11 @@ async function main () {
       console.log(`profile: ${path.relative(root, named)}; busy ${(s.total / 1e6).toFixed(2)} s, idle ${(s.idle / 1e6).toFixed(2)} s\n\nself time by package:\n${s.packages.join('\n')}\n\nself time by function:\n${s.functions.join('\n')}`)
       return
     }
-    await P.ask(client.child, { cmd: 'load', url, headers, connections: o.c, duration: 2 }, 'result')
+    await P.ask(client.child, { cmd: 'load', url, headers: AUTH, connections: o.c, duration: 2 }, 'result')
     const named = path.join(profDir, `gateway-${o.label}-c${o.c}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`)
     await P.ask(gw.child, { cmd: 'profile-start' }, 'profiling')
     const c0 = P.cpuMicros(gw.ready.pid)
-    const r = await P.ask(client.child, { cmd: 'load', url, headers, connections: o.c, duration: o.seconds }, 'result')
+    const r = await P.ask(client.child, { cmd: 'load', url, headers: AUTH, connections: o.c, duration: o.seconds }, 'result')
     const cpu = P.cpuMicros(gw.ready.pid) - c0
     await P.ask(gw.child, { cmd: 'profile-stop', file: named }, 'profiled')
     await P.stop(gw.child)

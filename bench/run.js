@@ -15,7 +15,7 @@ const fs = require('node:fs')
 const os = require('node:os')
 const path = require('node:path')
 const { execFileSync } = require('node:child_process')
-const { createSigner } = require('fast-jwt')
+const { SECRET, PRINCIPAL, mint, AUTH } = require('./lib/auth')
 const P = require('./lib/proc')
 const D = require('./lib/dockerd')
 const { startHaproxy } = require('./lib/haproxy')
@@ -65,13 +65,6 @@ const plan = opts.quick
 const PROXY_CPU = opts.pin ? 0 : undefined
 const CLIENT_CPU = opts.pin ? 1 : undefined
 
-const SECRET = 'bench-secret-0123456789abcdef0123456789abcdef'
-const PRINCIPAL = 'bench'
-const sign = createSigner({ key: SECRET, algorithm: 'HS256' })
-const mint = (scope) => sign({ sub: PRINCIPAL, scope, exp: Math.floor(Date.now() / 1000) + 24 * 3600 })
-// Not admin: a production client, so scope and ownership checks run in full.
-const TOKEN = mint('containers:read containers:export')
-const AUTH = { authorization: `Bearer ${TOKEN}` }
 const LIST = '/v1.41/containers/json?all=1'
 
 const WORK = fs.mkdtempSync(path.join(os.tmpdir(), 'dgwbench-run-'))
