@@ -145,11 +145,20 @@ function auditLines (gw) {
   return n
 }
 
-/** What the gateway really does, checked from the outside (not what its config claims). */
+/**
+ * The audit file is written in 4 KiB batches, so the probes' few lines may
+ * still be in memory: count the lines once the gateway has stopped (a clean
+ * stop flushes them).
+ */
+function observeAudit (gw) {
+  const n = auditLines(gw)
+  return n > 0 ? `on (${n} audit lines written in the phase)` : 'not observed (no audit line written)'
+}
+
+/** What the gateway really does, checked from the outside (not what its config claims); audit: observeAudit. */
 async function probeFeatures (gw, fake) {
   const base = `http://127.0.0.1:${gw.port}`
   const observed = {}
-  const auditBefore = auditLines(gw)
   const noAuth = await call({ cmd: 'request', url: base + LIST })
   observed.jwt = noAuth.status === 401 ? 'on (401 without a token)' : `NOT ENFORCED (status ${noAuth.status} without a token)`
   const ok = await call({ cmd: 'request', url: base + LIST, headers: AUTH })
@@ -173,11 +182,9 @@ async function probeFeatures (gw, fake) {
     })
     observed.policy = create.status === 403 ? 'on (privileged create denied 403)' : `not observed (privileged create -> ${create.status})`
   }
-  const metrics = await call({ cmd: 'request', url: base + '/metrics', headers: AUTH })
-  observed.metrics = metrics.status === 200 && metrics.body.includes('# HELP') ? 'on (/metrics answers)' : `not observed (/metrics -> ${metrics.status})`
-  await P.sleep(300)
-  const auditAfter = auditLines(gw)
-  observed.audit = auditAfter > auditBefore ? `on (${auditAfter - auditBefore} audit lines for the probes)` : 'not observed (no audit line written)'
+  // /metrics takes an admin token (or its own scrape token), not the bench client's.
+  const metrics = await call({ cmd: 'request', url: base + '/metrics', headers: { authorization: `Bearer ${mint('admin')}` } })
+  observed.metrics = metrics.status === 200 && metrics.body.includes('# HELP') ? 'on (/metrics answers an admin token)' : `not observed (/metrics -> ${metrics.status})`
   return observed
 }
 
@@ -274,23 +281,37 @@ async function matrix (paths, upstreamPid, label) {
 
 // ----------------------------------------------------------------- phases ---
 
-async function phaseFake (results) {
-  const fake = await startFake('fake')
-  const hap = await startProxy(fake.socket)
-  const gw = await startGateway('fake', { upstream: fake.unix })
-  results.features = { configured: gw.features, observed: await probeFeatures(gw, fake) }
-  log('gateway features: ' + Object.entries(results.features.observed).map(([k, v]) => `${k}=${v.split(' ')[0]}`).join(' '))
+/**
+ * The list matrix over the three paths (direct, HAProxy, gateway) to one
+ * upstream, then both proxies stopped. The first phase to run probes the
+ * gateway's features (the audit ones after the stop: observeAudit).
+ */
+async function listPhase (results, { label, directPort, upstreamPid, hap, gw, fake }) {
+  const probing = results.features === undefined
+  if (probing) {
+    results.features = { configured: gw.features, observed: await probeFeatures(gw, fake) }
+    log('gateway features: ' + Object.entries(results.features.observed).map(([k, v]) => `${k}=${v.split(' ')[0]}`).join(' '))
+  }
   const paths = [
-    { name: 'direct', url: `http://127.0.0.1:${fake.port}${LIST}` },
+    { name: 'direct', url: `http://127.0.0.1:${directPort}${LIST}` },
     { name: 'haproxy', url: `http://127.0.0.1:${hap.port}${LIST}`, proxyPid: hap.pid },
     { name: 'gateway', url: `http://127.0.0.1:${gw.port}${LIST}`, proxyPid: gw.pid }
   ]
-  const m = await matrix(paths, fake.pid, 'fake')
-  m.listBytes = fake.listBytes
+  const m = await matrix(paths, upstreamPid, label)
   m.gatewayHwmMB = P.memory(gw.pid).hwm / 2 ** 20
   m.haproxyHwmMB = P.memory(hap.pid).hwm / 2 ** 20
   await P.stop(gw.child)
   await P.stop(hap.child)
+  if (probing) results.features.observed.audit = observeAudit(gw)
+  return m
+}
+
+async function phaseFake (results) {
+  const fake = await startFake('fake')
+  const hap = await startProxy(fake.socket)
+  const gw = await startGateway('fake', { upstream: fake.unix })
+  const m = await listPhase(results, { label: 'fake', directPort: fake.port, upstreamPid: fake.pid, hap, gw, fake })
+  m.listBytes = fake.listBytes
   await P.stop(fake.child)
   return m
 }
@@ -322,19 +343,9 @@ async function phaseReal (results) {
   const d = await ensureDockerd()
   const hap = await startProxy(d.haproxyServer)
   const gw = await startGateway('real', { upstream: d.proxyTarget })
-  if (results.features === undefined) results.features = { configured: gw.features, observed: await probeFeatures(gw) }
-  const port = d.tcp.replace(/^tcp:\/\/127\.0\.0\.1:/, '')
-  const paths = [
-    { name: 'direct', url: `http://127.0.0.1:${port}${LIST}` },
-    { name: 'haproxy', url: `http://127.0.0.1:${hap.port}${LIST}`, proxyPid: hap.pid },
-    { name: 'gateway', url: `http://127.0.0.1:${gw.port}${LIST}`, proxyPid: gw.pid }
-  ]
-  const m = await matrix(paths, d.pid, 'dockerd')
+  const directPort = d.tcp.replace(/^tcp:\/\/127\.0\.0\.1:/, '')
+  const m = await listPhase(results, { label: 'dockerd', directPort, upstreamPid: d.pid, hap, gw })
   m.containers = plan.containers
-  m.gatewayHwmMB = P.memory(gw.pid).hwm / 2 ** 20
-  m.haproxyHwmMB = P.memory(hap.pid).hwm / 2 ** 20
-  await P.stop(gw.child)
-  await P.stop(hap.child)
   return m
 }
 
