@@ -69,9 +69,8 @@ export function auditRecord (request: FastifyRequest, status: number): Record<st
   }
 }
 
-async function requestContext (fastify: FastifyInstance, opts: { write?: AuditWriter, observe?: AuditWriter }): Promise<void> {
-  const observe = opts.observe
-  const write: AuditWriter = opts.write ?? ((request, status) => { request.log.info(auditRecord(request, status), 'request') })
+async function requestContext (fastify: FastifyInstance, opts: { write: AuditWriter, observe?: AuditWriter }): Promise<void> {
+  const { write, observe } = opts
   fastify.decorateRequest('gw', null as unknown as GatewayContext)
   fastify.addHook('onRequest', (request, reply, done) => {
     const length = request.headers['content-length']

@@ -89,7 +89,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   app.decorate('audit', audit)
   const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined
   await app.register(requestContext, {
-    ...(audit.write !== undefined ? { write: audit.write } : {}),
+    write: audit.write,
     ...(metrics !== undefined ? { observe: metrics.observeRequest } : {})
   })
   await app.register(dockerErrors, { bodyLimit: config.bodyLimit })

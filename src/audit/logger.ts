@@ -29,14 +29,15 @@ export function loggerOptions (config: Config, given?: LoggerOption): LoggerOpti
 }
 
 export interface Audit {
-  /** Given to request-context; undefined (logging off): audit lines go through request.log. */
-  write?: AuditWriter
+  /** Given to request-context: writes one request's audit line. */
+  write: AuditWriter
   /** Reopen the audit file (after logrotate moved it; the CLI calls it on SIGHUP). */
   reopen: () => void
   close: () => Promise<void>
 }
 
-const NOOP: Audit = { reopen: () => {}, close: async () => {} }
+/** Logging is off (logger: false, or logLevel silent with no audit destination). */
+const NOOP: Audit = { write: () => {}, reopen: () => {}, close: async () => {} }
 
 /**
  * The main log's destination, for audit lines when no audit destination is
