@@ -90,7 +90,9 @@ async function requestContext (fastify: FastifyInstance, opts: { write: AuditWri
       }
       if (gw.upstreamStatus === undefined && gw.bytesOut === 0) {
         // A response the gateway made itself (an error, /healthz): its length is known.
-        const length = Number(reply.raw.getHeader('content-length'))
+        // Read from fastify's reply, not the raw response: fastify hands its
+        // headers to writeHead(), which does not keep them for getHeader().
+        const length = Number(reply.getHeader('content-length'))
         if (Number.isFinite(length)) gw.bytesOut = length
       }
       write(request, status)
