@@ -2,9 +2,11 @@
 'use strict'
 /**
  * A/B of gateway builds on the fake-daemon path: the current dist/ against
- * prototypes (bench/proto/patches.js), same harness, same run, interleaved.
+ * other builds (another commit's dist/ copied aside), same harness, same
+ * run, interleaved. Experiments are built from a commit, never by patching
+ * dist/ text.
  *
- *   node bench/ab.js --variants dist,audit-exact-redact,audit-exact-redact+audit-buffer \
+ *   node bench/ab.js --variants dist,/tmp/dgw-old/dist \
  *                    [--c 10,100] [--seconds 5] [--rounds 4] [--paired 1] [--streams 0]
  *   (a variant may carry node flags: dist@--max-semi-space-size=32; a variant
  *   with a slash is a build directory, e.g. another commit's dist/ copied aside)
@@ -35,7 +37,6 @@ const os = require('node:os')
 const path = require('node:path')
 const { SECRET, AUTH } = require('./lib/auth')
 const P = require('./lib/proc')
-const { make } = require('./proto/make')
 
 function parseArgs (argv) {
   const o = { variants: ['dist'], c: [10, 100], seconds: 5, rounds: 4, streams: 0, paired: 0, download: 0, path: '/v1.41/containers/json?all=1' }
@@ -72,7 +73,8 @@ async function main () {
       // "name@--flag@--flag": node flags for that variant's process.
       const [build, ...flags] = v.split('@')
       // A variant with a slash is a build directory (e.g. another commit's dist/).
-      const dist = build === 'dist' ? path.join(root, 'dist') : build.includes('/') ? path.resolve(build) : make(build)
+      if (build !== 'dist' && !build.includes('/')) throw new Error(`variant ${build}: give "dist" or a build directory (a path with a slash)`)
+      const dist = build === 'dist' ? path.join(root, 'dist') : path.resolve(build)
       const dataDir = path.join(work, v.replace(/[^\w+.-]/g, '_'))
       fs.mkdirSync(dataDir)
       const gw = await P.spawnNode(path.join(__dirname, 'gateway-server.js'), [], {
