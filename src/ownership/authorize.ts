@@ -2,7 +2,7 @@ import type { UpstreamHost } from '../upstream/hosts'
 import type { Filters } from '../docker/query'
 import type { ContainerResolver } from './resolver'
 import { isAdmin } from '../auth/scopes'
-import { mayAccess, noSuchContainer, scopeListFilters, filterContainerRefs } from './rules'
+import { FULL_ID, ambiguousPrefix, mayAccess, matchOwnReference, noSuchContainer, scopeListFilters, filterContainerRefs } from './rules'
 
 /**
  * The ownership step of the request path: turns a client's container
@@ -28,7 +28,29 @@ function refused (status: number, body: string, ref: string): TargetDecision {
   return { ok: false, status, message: status === 404 ? noSuchContainer(ref) : body }
 }
 
+/**
+ * A reference is resolved so that nothing about other principals' containers
+ * shows (issue 10 finding 4: an id prefix shared only by others' containers
+ * answered the daemon's 500 "Multiple IDs found", a missing one 404):
+ *
+ * - admin: the daemon resolves it (full id, name, unique prefix), as is;
+ * - anyone else, full id: the daemon looks it up exactly (no prefix or name
+ *   matching is involved); not owned -> the missing-container 404;
+ * - anyone else, a name or id prefix: resolved among the caller's own
+ *   containers only (one filtered list, matchOwnReference). The daemon is
+ *   never asked to resolve it, so its answer cannot depend on others'
+ *   containers; and every outcome costs that same one list call, whose
+ *   answer depends on the caller's own containers only (see timing below).
+ *
+ * Timing: for a non-admin short reference the gateway's work is one
+ * `GET /containers/json?all=1&filters={"label":[owner]}` whatever the
+ * reference names: the daemon walks all its containers for any list, and
+ * serialises the caller's own, so "names another principal's container",
+ * "is a prefix only others share" and "names nothing" take the same path
+ * and the same time class as each other.
+ */
 export async function authorizeContainer (resolver: ContainerResolver, host: UpstreamHost, ref: string, caller: Caller): Promise<TargetDecision> {
+  if (!caller.admin && !FULL_ID.test(ref)) return await authorizeOwnReference(resolver, host, ref, caller)
   const r = await resolver.resolve(host, ref)
   if (!r.found) return refused(r.status, r.body, ref)
   if (!mayAccess(r.owner, caller.principal, caller.admin)) {
@@ -36,6 +58,27 @@ export async function authorizeContainer (resolver: ContainerResolver, host: Ups
     return { ok: false, status: 404, message: noSuchContainer(ref) }
   }
   return { ok: true, id: r.id }
+}
+
+async function authorizeOwnReference (resolver: ContainerResolver, host: UpstreamHost, ref: string, caller: Caller): Promise<TargetDecision> {
+  const list = await resolver.listOwned(host, caller.principal)
+  if (!list.ok) return refused(list.status, list.body, ref)
+  const m = matchOwnReference(ref, list.containers, caller.principal, resolver.ownerLabel)
+  if (m.kind === 'found') {
+    resolver.learn(host, m.id, caller.principal)
+    return { ok: true, id: m.id }
+  }
+  if (m.kind === 'none') return { ok: false, status: 404, message: noSuchContainer(ref) }
+  // Several of the caller's OWN containers share the prefix: the daemon's
+  // ambiguity answer (its status and words differ by version: 20.10 500,
+  // later 400 InvalidParameter) tells the caller only about its own.
+  const r = await resolver.resolve(host, ref)
+  if (!r.found && r.status !== 404) return refused(r.status, r.body, ref)
+  // The daemon resolved it after all: `ref` is also the exact name of a
+  // container (its name lookup comes before prefixes). The caller must not
+  // learn whose, so the answer is the ambiguity the caller's own containers
+  // make, in the daemon's words.
+  return { ok: false, ...ambiguousPrefix(ref, host.apiVersion) }
 }
 
 export async function authorizeExec (resolver: ContainerResolver, host: UpstreamHost, execId: string, caller: Caller): Promise<TargetDecision> {

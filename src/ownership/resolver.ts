@@ -1,4 +1,5 @@
 import type { UpstreamHost } from '../upstream/hosts'
+import { FULL_ID, type OwnedContainer } from './rules'
 
 /**
  * Resolves a container reference the way the daemon does (full id, then
@@ -15,8 +16,6 @@ import type { UpstreamHost } from '../upstream/hosts'
 export type Resolution =
   | { found: true, id: string, owner: string | undefined }
   | { found: false, status: number, body: string }
-
-const FULL_ID = /^[a-f0-9]{64}$/
 
 export class ContainerResolver {
   private readonly owners = new Map<string, string | undefined>()
@@ -58,6 +57,31 @@ export class ContainerResolver {
     const owner = info.Config?.Labels?.[this.ownerLabel]
     this.remember(this.owners, `${host.name}/${info.Id}`, owner)
     return { found: true, id: info.Id, owner }
+  }
+
+  /**
+   * The caller's own containers on `host` (all states), by the owner label:
+   * the daemon ANDs the label filter (daemon/list.go), so only rows carrying
+   * `<ownerLabel>=<principal>` come back. What is learnt is cached as id ->
+   * owner like a resolve.
+   */
+  async listOwned (host: UpstreamHost, principal: string): Promise<{ ok: true, containers: OwnedContainer[] } | { ok: false, status: number, body: string }> {
+    const filters = JSON.stringify({ label: [`${this.ownerLabel}=${principal}`] })
+    const res = await host.short.request({
+      path: `/containers/json?all=1&filters=${encodeURIComponent(filters)}`,
+      method: 'GET',
+      headersTimeout: this.timeoutMs,
+      bodyTimeout: this.timeoutMs
+    })
+    const text = await res.body.text()
+    if (res.statusCode !== 200) return { ok: false, status: res.statusCode, body: text }
+    const containers = JSON.parse(text) as OwnedContainer[]
+    return { ok: true, containers }
+  }
+
+  /** Remember that `id` on `host` belongs to `owner` (learnt from a list). */
+  learn (host: UpstreamHost, id: string, owner: string): void {
+    this.remember(this.owners, `${host.name}/${id}`, owner)
   }
 
   /** Resolve an exec id to its container (exec ids are global on a daemon). */

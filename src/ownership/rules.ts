@@ -44,3 +44,59 @@ export function filterContainerRefs (filters: Filters | undefined): Array<{ filt
 export function noSuchContainer (ref: string): string {
   return `No such container: ${ref}`
 }
+
+/** A 64-hex full container id: the daemon looks it up exactly, never as a prefix. */
+export const FULL_ID = /^[a-f0-9]{64}$/
+
+/** One row of the caller's own container list (GET /containers/json). */
+export interface OwnedContainer {
+  Id: string
+  Names?: readonly string[] | null
+  Labels?: Readonly<Record<string, string>> | null
+}
+
+export type OwnMatch =
+  | { kind: 'found', id: string }
+  | { kind: 'none' }
+  | { kind: 'ambiguous' }
+
+/**
+ * Resolve a short reference (a name or an id prefix) among the caller's OWN
+ * containers only, in the daemon's order (daemon/container.go GetContainer):
+ * exact full id, then exact name (daemon/names.go: names are stored with a
+ * leading "/"), then a unique id prefix. Other principals' containers never
+ * take part, so neither the outcome nor the work done depends on them: a
+ * prefix that only others' containers share is "none", exactly like a prefix
+ * nothing has (issue 10 finding 4), and a prefix shared by one own and one
+ * foreign container resolves to the own one.
+ *
+ * Rows whose owner label is not the caller's are ignored even if the list
+ * returned them (the list is asked with the owner filter; this is the belt).
+ */
+export function matchOwnReference (ref: string, owned: readonly OwnedContainer[], principal: string, ownerLabel: string): OwnMatch {
+  const mine = owned.filter(c => c.Labels?.[ownerLabel] === principal && typeof c.Id === 'string')
+  const exact = mine.find(c => c.Id === ref)
+  if (exact !== undefined) return { kind: 'found', id: exact.Id }
+  const name = ref.startsWith('/') ? ref : `/${ref}`
+  const named = mine.find(c => (c.Names ?? []).includes(name))
+  if (named !== undefined) return { kind: 'found', id: named.Id }
+  if (ref === '') return { kind: 'none' }
+  const prefixed = mine.filter(c => c.Id.startsWith(ref))
+  if (prefixed.length === 1) return { kind: 'found', id: (prefixed[0] as OwnedContainer).Id }
+  return prefixed.length === 0 ? { kind: 'none' } : { kind: 'ambiguous' }
+}
+
+/**
+ * The daemon's answer to an ambiguous id prefix. dockerd 20.10 (API 1.41)
+ * wraps truncindex.ErrAmbiguousPrefix as a system error: 500 "Multiple IDs
+ * found with provided prefix: <ref>" (daemon/container.go GetContainer,
+ * observed on 20.10.24). Later daemons, which replaced truncindex with the
+ * memdb prefix index, answer 400 InvalidParameter "multiple IDs found with
+ * provided prefix: <ref>" (daemon/container/view.go). Used only when the
+ * daemon's own answer cannot be passed through.
+ */
+export function ambiguousPrefix (ref: string, apiVersion: string | undefined): { status: number, message: string } {
+  const minor = /^1\.(\d+)$/.exec(apiVersion ?? '')?.[1]
+  if (minor === undefined || Number(minor) <= 41) return { status: 500, message: `Multiple IDs found with provided prefix: ${ref}` }
+  return { status: 400, message: `multiple IDs found with provided prefix: ${ref}` }
+}
