@@ -1,11 +1,26 @@
 import type { ParamKind, RouteDef } from './routes'
 import { CONTAINER_REF } from './match'
+import { parsePsArgs } from './ps-args'
 
 /**
  * Query parameters: only the ones an endpoint documents are forwarded, each
- * checked for its kind and re-encoded. Unknown parameters are dropped
- * silently, because SDKs send extras (docker-py's `trunc_cmd`) and dockerd
- * ignores them too.
+ * checked for its kind and re-encoded (routes.ts says, per route, which kind
+ * each documented parameter has or why it is dropped). Unknown parameters are
+ * dropped silently, because SDKs send extras (docker-py's `trunc_cmd`) and
+ * dockerd ignores them too.
+ *
+ * For each kind, what reaches the daemon and which program reads it:
+ * - bool, off, int, seconds, ttySize, tail, condition: parsed by dockerd's
+ *   Go code into a number or flag; forwarded normalised or bounded.
+ * - timestamp, platform, detachKeys, signal, containerName: parsed by dockerd
+ *   (timetypes, containerd platforms, term.ToBytes, signal.ParseSignal,
+ *   names.go) into values that never leave the daemon; a small charset.
+ * - filters (container list): compared by dockerd against its own container
+ *   records (daemon/list.go); `before`/`since` name containers and are
+ *   checked by ownership; no filter runs a host program. Names, value count
+ *   and value text are bounded.
+ * - psArgs: the one value a host program (`ps`, as root) reads: a grammar,
+ *   see ps-args.ts, and the answer is checked by outcome (top.ts).
  */
 
 /** Filter names `GET /containers/json` documents (Engine API v1.41-v1.55). */
@@ -26,12 +41,9 @@ export interface QueryOk {
 export interface QueryRefused { ok: false, message: string }
 export type QueryResult = QueryOk | QueryRefused
 
-const INT = /^-?[0-9]{1,18}$/
+const INT = /^-?[0-9]{1,9}$/
 // Signal names and numbers as `docker kill -s` takes them (SIGKILL, KILL, 9, SIGRTMIN+3).
 const SIGNAL = /^[A-Za-z0-9+]{1,24}$/
-// ps_args reach `ps` on the daemon's host (daemon/top_unix.go splits on
-// spaces, no shell); allow option-like words only.
-const PS_ARGS = /^[A-Za-z0-9 ,=_-]{0,128}$/
 const TAIL = /^(all|[0-9]{1,18})$/
 // since/until: unix timestamps with fraction, RFC 3339 dates, or Go durations like 10m.
 const TIMESTAMP = /^[0-9A-Za-z.:+-]{1,64}$/
@@ -39,17 +51,41 @@ const CONDITION = /^(not-running|next-exit|removed)$/
 const PLATFORM = /^[a-z0-9_./-]{0,64}$/
 const DETACH_KEYS = /^[a-z0-9,-]{0,64}$/
 
+/** Bounds of a `filters` value: enough for any CLI or SDK use, far below the header limit. */
+export const FILTER_LIMITS = { values: 64, valueLength: 512 }
+// Printable ASCII and any non-ASCII text (labels may be UTF-8); no control characters.
+const FILTER_VALUE = /^[^\x00-\x1f\x7f]*$/
+
+/** httputils.BoolValue (moby api/server/httputils/form.go): these read as false, anything else as true. */
+const FALSE_WORDS = new Set(['', '0', 'no', 'false', 'none'])
+function boolValue (value: string): boolean {
+  return !FALSE_WORDS.has(value.trim().toLowerCase())
+}
+
+function bounded (name: string, value: string, min: number, max: number): string | undefined {
+  if (!INT.test(value)) return `invalid value for "${name}": expected an integer, got "${value}"`
+  const n = Number(value)
+  return n >= min && n <= max ? undefined : `invalid value for "${name}": expected ${min} to ${max}, got ${n}`
+}
+
 function checkValue (kind: ParamKind, name: string, value: string): string | undefined {
   switch (kind) {
-    case 'bool': return undefined
+    case 'bool': return value.length <= 16 ? undefined : `invalid value for "${name}": expected a boolean`
+    case 'off': return boolValue(value) ? `"${name}" is not supported by this gateway` : undefined
     case 'int': return INT.test(value) ? undefined : `invalid value for "${name}": expected an integer, got "${value}"`
+    // -1 is "wait for ever" (API 1.42+, daemon/stop.go); a day bounds the gateway's own header timeout.
+    case 'seconds': return bounded(name, value, -1, 86400)
+    case 'ttySize': return bounded(name, value, 0, 65535)
     case 'signal': return SIGNAL.test(value) ? undefined : `invalid signal "${value}"`
     case 'containerName':
       return CONTAINER_REF.test(value.startsWith('/') ? value.slice(1) : value)
         ? undefined
         // The daemon's own wording for a bad name (daemon/names.go).
         : `Invalid container name (${value}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`
-    case 'psArgs': return PS_ARGS.test(value) ? undefined : `invalid value for "${name}": only letters, digits, spaces and , = _ - are allowed`
+    case 'psArgs': {
+      const parsed = parsePsArgs(value)
+      return parsed.ok ? undefined : parsed.message
+    }
     case 'tail': return TAIL.test(value) ? undefined : `invalid value for "tail": expected "all" or a number, got "${value}"`
     case 'timestamp': return TIMESTAMP.test(value) ? undefined : `invalid value for "${name}": expected a timestamp or duration`
     case 'condition': return CONDITION.test(value) ? undefined : `invalid value for "condition": expected not-running, next-exit or removed`
@@ -75,28 +111,35 @@ export function parseFilters (raw: string): { ok: true, filters: Filters } | Que
     if (!CONTAINER_FILTERS.has(key)) {
       return { ok: false, message: `invalid filter '${key}'` }
     }
+    let values: string[]
     if (Array.isArray(value)) {
       if (!value.every((v): v is string => typeof v === 'string')) {
         return { ok: false, message: `invalid filters: values of '${key}' must be strings` }
       }
-      filters[key] = value
+      values = value
     } else if (value !== null && typeof value === 'object') {
       // Legacy form {"label": {"a=b": true}} (filters.FromJSON accepts it).
-      const values: string[] = []
+      values = []
       for (const [v, on] of Object.entries(value as Record<string, unknown>)) {
         if (typeof on !== 'boolean') return { ok: false, message: `invalid filters: values of '${key}' must be strings` }
         if (on) values.push(v)
       }
-      filters[key] = values
     } else {
       return { ok: false, message: `invalid filters: values of '${key}' must be a list of strings` }
     }
+    if (values.length > FILTER_LIMITS.values) return { ok: false, message: `invalid filters: more than ${FILTER_LIMITS.values} values for '${key}'` }
+    for (const v of values) {
+      if (v.length > FILTER_LIMITS.valueLength) return { ok: false, message: `invalid filters: a value of '${key}' is longer than ${FILTER_LIMITS.valueLength} characters` }
+      if (!FILTER_VALUE.test(v)) return { ok: false, message: `invalid filters: a value of '${key}' holds a control character` }
+    }
+    filters[key] = values
   }
   return { ok: true, filters }
 }
 
 export function validateQuery (route: RouteDef, rawQuery: string): QueryResult {
   const params = new Map<string, string>()
+  const seen = new Set<string>()
   if (rawQuery === '') return { ok: true, params }
   let filters: Filters | undefined
   let search: URLSearchParams
@@ -107,7 +150,8 @@ export function validateQuery (route: RouteDef, rawQuery: string): QueryResult {
   }
   for (const [name, value] of search) {
     const kind = route.query[name]
-    if (kind === undefined || params.has(name)) continue
+    if (kind === undefined || seen.has(name)) continue
+    seen.add(name)
     const problem = checkValue(kind, name, value)
     if (problem !== undefined) return { ok: false, message: problem }
     if (kind === 'filters') {
@@ -115,11 +159,29 @@ export function validateQuery (route: RouteDef, rawQuery: string): QueryResult {
       if (!f.ok) return f
       filters = f.filters
     }
-    params.set(name, value)
+    const forwarded = normalise(kind, value)
+    // An empty ps_args is dockerd's default (`-ef`): nothing to forward.
+    if (forwarded === undefined) continue
+    params.set(name, forwarded)
   }
   const result: QueryOk = { ok: true, params }
   if (filters !== undefined) result.filters = filters
   return result
+}
+
+/** The value forwarded for a checked one: booleans as 1/0, ps_args canonical (undefined: send nothing). */
+function normalise (kind: ParamKind, value: string): string | undefined {
+  switch (kind) {
+    case 'bool':
+    case 'off':
+      return boolValue(value) ? '1' : '0'
+    case 'psArgs': {
+      const parsed = parsePsArgs(value)
+      return parsed.ok && parsed.canonical !== '' ? parsed.canonical : undefined
+    }
+    default:
+      return value
+  }
 }
 
 /** Re-encode validated parameters for the upstream request. */

@@ -11,11 +11,16 @@
 export type Scope = 'containers:read' | 'containers:write' | 'containers:export' | 'containers:exec' | 'admin'
 
 /**
- * How a query parameter is checked before it is forwarded.
- * - bool: any value (Docker reads "", 0, no, false, none as false, anything else as true)
- * - int: an optional minus sign and digits (docker-py sends limit=-1)
+ * How a query parameter is checked before it is forwarded (src/docker/query.ts).
+ * - bool: read as dockerd reads it (httputils.BoolValue: "", 0, no, false,
+ *   none are false, anything else true) and forwarded as `1` or `0`
+ * - off: a bool that may only be false (forwarded as `0`); true is refused
+ * - int: an optional minus sign and at most 9 digits (docker-py sends limit=-1)
+ * - seconds: a stop/restart grace period, -1 (wait for ever) to 86400
+ * - ttySize: a terminal height or width, 0 to 65535 (the kernel's winsize is 16-bit)
+ * - psArgs: the small grammar of src/docker/ps-args.ts, forwarded in canonical form
  */
-export type ParamKind = 'bool' | 'int' | 'filters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'condition' | 'platform' | 'detachKeys'
+export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'condition' | 'platform' | 'detachKeys'
 
 /**
  * Which body a route accepts. Routes marked 'none' refuse any body: the
@@ -42,6 +47,15 @@ export interface RouteDef {
   readonly segments: readonly string[]
   readonly scope: Scope
   readonly query: Readonly<Record<string, ParamKind>>
+  /**
+   * Parameters the Engine API documents for this endpoint that are NOT
+   * forwarded, each with the reason. Every documented parameter is either in
+   * `query` or here (test/security/query-decisions.test.ts checks it against
+   * the swagger files of every supported version); parameters no version
+   * documents are dropped silently, as dockerd ignores them (SDKs send extras
+   * such as docker-py's `trunc_cmd`).
+   */
+  readonly dropped: Readonly<Record<string, string>>
   readonly body: BodyKind
   readonly traffic: Traffic
   readonly target: Target
@@ -49,9 +63,10 @@ export interface RouteDef {
   readonly template: string
 }
 
-type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query'> & {
+type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query' | 'dropped'> & {
   path: string
   query?: Record<string, ParamKind>
+  dropped?: Record<string, string>
   body?: BodyKind
   traffic?: Traffic
 }
@@ -65,6 +80,7 @@ function route (input: RouteInput): RouteDef {
     segments,
     scope: input.scope,
     query: input.query ?? {},
+    dropped: input.dropped ?? {},
     body: input.body ?? 'none',
     traffic: input.traffic ?? 'short',
     target,
@@ -99,22 +115,26 @@ export const routes: readonly RouteDef[] = [
   route({ id: 'container.export', method: 'GET', path: '/containers/:id/export', scope: EXPORT, traffic: 'stream' }),
   route({ id: 'container.stats', method: 'GET', path: '/containers/:id/stats', scope: READ, traffic: 'stream', query: { stream: 'bool', 'one-shot': 'bool' } }),
   route({ id: 'container.start', method: 'POST', path: '/containers/:id/start', scope: WRITE, query: { detachKeys: 'detachKeys' } }),
-  route({ id: 'container.stop', method: 'POST', path: '/containers/:id/stop', scope: WRITE, query: { signal: 'signal', t: 'int' } }),
-  route({ id: 'container.restart', method: 'POST', path: '/containers/:id/restart', scope: WRITE, query: { signal: 'signal', t: 'int' } }),
+  route({ id: 'container.stop', method: 'POST', path: '/containers/:id/stop', scope: WRITE, query: { signal: 'signal', t: 'seconds' } }),
+  route({ id: 'container.restart', method: 'POST', path: '/containers/:id/restart', scope: WRITE, query: { signal: 'signal', t: 'seconds' } }),
   route({ id: 'container.kill', method: 'POST', path: '/containers/:id/kill', scope: WRITE, query: { signal: 'signal' } }),
   route({ id: 'container.rename', method: 'POST', path: '/containers/:id/rename', scope: WRITE, query: { name: 'containerName' } }),
   route({ id: 'container.pause', method: 'POST', path: '/containers/:id/pause', scope: WRITE }),
   route({ id: 'container.unpause', method: 'POST', path: '/containers/:id/unpause', scope: WRITE }),
   route({ id: 'container.update', method: 'POST', path: '/containers/:id/update', scope: WRITE, body: 'update' }),
-  route({ id: 'container.delete', method: 'DELETE', path: '/containers/:id', scope: WRITE, query: { v: 'bool', force: 'bool', link: 'bool' } }),
+  // link=true removes the link named by the path (`/parent/child`) from the
+  // PARENT container, which ownership never resolves; the gateway also
+  // rewrites the path to a full id, so it could only fail. Dropping it would
+  // silently turn "remove a link" into "remove the container": refused instead.
+  route({ id: 'container.delete', method: 'DELETE', path: '/containers/:id', scope: WRITE, query: { v: 'bool', force: 'bool', link: 'off' } }),
   // `docker run` (attached) needs wait; the daemon sends headers at once and
   // the body when the condition is met, so it is a stream.
   route({ id: 'container.wait', method: 'POST', path: '/containers/:id/wait', scope: READ, traffic: 'stream', query: { condition: 'condition' } }),
   route({ id: 'container.attach', method: 'POST', path: '/containers/:id/attach', scope: EXEC, traffic: 'upgrade', query: attachQuery }),
   route({ id: 'container.attachWs', method: 'GET', path: '/containers/:id/attach/ws', scope: EXEC, traffic: 'upgrade', query: attachQuery }),
-  route({ id: 'container.resize', method: 'POST', path: '/containers/:id/resize', scope: EXEC, query: { h: 'int', w: 'int' } }),
+  route({ id: 'container.resize', method: 'POST', path: '/containers/:id/resize', scope: EXEC, query: { h: 'ttySize', w: 'ttySize' } }),
   route({ id: 'exec.create', method: 'POST', path: '/containers/:id/exec', scope: EXEC, body: 'exec' }),
   route({ id: 'exec.start', method: 'POST', path: '/exec/:exec/start', scope: EXEC, traffic: 'upgrade', body: 'execStart' }),
   route({ id: 'exec.inspect', method: 'GET', path: '/exec/:exec/json', scope: EXEC }),
-  route({ id: 'exec.resize', method: 'POST', path: '/exec/:exec/resize', scope: EXEC, query: { h: 'int', w: 'int' } })
+  route({ id: 'exec.resize', method: 'POST', path: '/exec/:exec/resize', scope: EXEC, query: { h: 'ttySize', w: 'ttySize' } })
 ]

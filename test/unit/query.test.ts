@@ -8,12 +8,62 @@ const route = (id: string) => {
   return r
 }
 
-t.test('only documented parameters are forwarded, values as sent', async t => {
+t.test('only documented parameters are forwarded, booleans as dockerd reads them', async t => {
   const q = validateQuery(route('container.list'), 'all=True&limit=-1&size=False&trunc_cmd=0&evil=1')
   t.ok(q.ok)
   if (!q.ok) return
-  t.same([...q.params], [['all', 'True'], ['limit', '-1'], ['size', 'False']])
-  t.equal(encodeQuery(q.params, q.filters), '?all=True&limit=-1&size=False')
+  t.same([...q.params], [['all', '1'], ['limit', '-1'], ['size', '0']])
+  t.equal(encodeQuery(q.params, q.filters), '?all=1&limit=-1&size=0')
+})
+
+t.test('bool: httputils.BoolValue semantics, forwarded as 1 or 0', async t => {
+  const cases: Array<[string, string]> = [
+    ['', '0'], ['0', '0'], ['no', '0'], ['FALSE', '0'], [' none ', '0'], ['false', '0'],
+    ['1', '1'], ['true', '1'], ['True', '1'], ['yes', '1'], ['anything', '1']
+  ]
+  for (const [value, forwarded] of cases) {
+    const q = validateQuery(route('container.inspect'), 'size=' + encodeURIComponent(value))
+    t.same(q.ok && q.params.get('size'), forwarded, JSON.stringify(value))
+  }
+})
+
+t.test('link on delete may only be false', async t => {
+  const off = validateQuery(route('container.delete'), 'force=1&link=0')
+  t.same(off.ok && [...off.params], [['force', '1'], ['link', '0']])
+  const on = validateQuery(route('container.delete'), 'force=1&link=true')
+  t.notOk(on.ok)
+  if (!on.ok) t.match(on.message, '"link" is not supported')
+})
+
+t.test('ps_args is forwarded in canonical form; empty is not forwarded', async t => {
+  const cases: Array<[string, string | undefined]> = [
+    ['ps_args=', undefined], ['ps_args=-e+-f', '-ef'], ['ps_args=aux', 'aux'], ['ps_args=o+PID,%25CPU,comm', '-o pid,pcpu,comm']
+  ]
+  for (const [qs, forwarded] of cases) {
+    const q = validateQuery(route('container.top'), qs)
+    t.ok(q.ok, qs)
+    if (q.ok) t.equal(q.params.get('ps_args'), forwarded, qs)
+  }
+  // The first value counts, as in Go, even when it is the empty default.
+  const first = validateQuery(route('container.top'), 'ps_args=&ps_args=-ef+--sort=-pid')
+  t.same(first.ok && [...first.params], [])
+})
+
+t.test('bounded integers', async t => {
+  const ok: Array<[string, string]> = [['container.stop', 't=-1'], ['container.stop', 't=86400'], ['container.resize', 'h=0&w=65535'], ['exec.resize', 'h=24&w=80']]
+  for (const [id, qs] of ok) t.ok(validateQuery(route(id), qs).ok, `${id} ?${qs}`)
+})
+
+t.test('filters: values bounded, no control characters', async t => {
+  const many = JSON.stringify({ label: Array.from({ length: 65 }, (_, i) => `k${i}`) })
+  const long = JSON.stringify({ label: ['x'.repeat(513)] })
+  const ctl = JSON.stringify({ name: ['a\nb'] })
+  for (const [f, msg] of [[many, 'more than 64'], [long, 'longer than 512'], [ctl, 'control character']]) {
+    const q = validateQuery(route('container.list'), 'filters=' + encodeURIComponent(f as string))
+    t.notOk(q.ok)
+    if (!q.ok) t.match(q.message, msg as string)
+  }
+  t.ok(validateQuery(route('container.list'), 'filters=' + encodeURIComponent(JSON.stringify({ label: ['owner=zoë'] }))).ok, 'UTF-8 labels pass')
 })
 
 t.test('the first of repeated parameters wins, as Go url.Values.Get reads it', async t => {
@@ -51,7 +101,14 @@ const bad: Array<[string, string, string]> = [
   ['container.rename', 'name=-x', 'Invalid container name'],
   ['container.create', 'name=a', 'Invalid container name'],
   ['container.logs', 'tail=-5', 'expected "all" or a number'],
-  ['container.top', 'ps_args=aux;reboot', 'only letters'],
+  ['container.top', 'ps_args=aux;reboot', 'not one of the accepted forms'],
+  ['container.top', 'ps_args=' + encodeURIComponent('-ofname,rtprio=PID,pid,user,args e -e --sort=-pid'), 'ps_args'],
+  ['container.stop', 't=86401', 'expected -1 to 86400'],
+  ['container.restart', 't=-2', 'expected -1 to 86400'],
+  ['container.stop', 't=9999999999', 'expected an integer'],
+  ['container.resize', 'h=-1', 'expected 0 to 65535'],
+  ['exec.resize', 'w=65536', 'expected 0 to 65535'],
+  ['container.inspect', 'size=' + 'x'.repeat(17), 'expected a boolean'],
   ['container.wait', 'condition=forever', 'not-running']
 ]
 for (const [id, qs, msg] of bad) {

@@ -1,0 +1,132 @@
+import { spawn } from 'node:child_process'
+import crypto from 'node:crypto'
+import t from 'tap'
+import { request } from 'undici'
+import { startGateway } from '../helpers/gateway'
+import { requireDaemon } from '../helpers/env'
+import { docker, testLabel, cleanupLabel } from '../helpers/docker'
+import { waitFor } from '../helpers/wait'
+
+/**
+ * Issue 10 finding 1: `ps_args` was checked only for its characters. dockerd
+ * runs `ps <ps_args> -q<container pids>`; when that fails (`--sort` cannot be
+ * combined with -q) it re-runs `ps <ps_args>` over every host process and
+ * keeps the rows whose first "PID" column is one of the container's, plus the
+ * "-" rows after a kept one (moby daemon/top_unix.go parsePSOutput). With
+ * `rtprio=PID` first (passes dockerd's rename check, which needs whitespace
+ * before the name), a process in the container named `x <container pid>` and
+ * `--sort=-pid`, every host process below it is kept, and `e` prints each
+ * one's environment: a read-scope token read every host process's secrets.
+ *
+ * Here a host process holds a marker in its environment (standing in for the
+ * gateway's GATEWAY_JWT_SECRET or another principal's container secrets), and
+ * the attack is replayed exactly as reported. The gateway must refuse it, and
+ * every `docker top` form it accepts must list only the container's processes.
+ */
+const EXPLOIT = '-ofname,rtprio=PID,pid,user,args e -e --sort=-pid'
+
+const d = requireDaemon(t)
+if (d !== undefined) {
+  const label = testLabel(__filename)
+  t.teardown(async () => { await cleanupLabel(label) })
+
+  t.test('top ps_args cannot reach beyond the container', async t => {
+    const marker = `SECRET_MARKER_${crypto.randomBytes(12).toString('hex')}`
+    // The host process whose environment the attack used to read: started by
+    // this test, ended by its pid in teardown.
+    const host = spawn('sleep', ['600'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', SECRET_MARKER: marker }, stdio: 'ignore' })
+    t.teardown(() => { host.kill('SIGKILL') })
+    t.ok(host.pid, `marker host process ${host.pid ?? '?'}`)
+
+    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url })
+    const run = crypto.randomBytes(3).toString('hex')
+    const sub = `top-${run}`
+    const writer = gw.token({ sub, scope: 'containers:read containers:write containers:exec' })
+    const reader = gw.token({ sub, scope: 'containers:read' })
+    const call = async (token: string, method: 'GET' | 'POST', path: string, json?: unknown) => {
+      const res = await request(gw.url + path, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+        body: json !== undefined ? JSON.stringify(json) : undefined
+      })
+      return { status: res.statusCode, text: await res.body.text() }
+    }
+
+    // Principal A's container, and a long-running process in it that names
+    // itself "x <the container's host pid>" (comm is writable by the process).
+    const created = await call(writer, 'POST', '/containers/create', { Image: d.image, Cmd: ['sleep', '600'], Labels: label.labels })
+    t.equal(created.status, 201, created.text)
+    const id = (JSON.parse(created.text) as { Id: string }).Id
+    t.equal((await call(writer, 'POST', `/containers/${id}/start`)).status, 204)
+    const initPid = (await docker<{ State: { Pid: number } }>(`/containers/${id}/json`)).body.State.Pid
+    t.ok(initPid > 0, `container init is host pid ${initPid}`)
+    const name = `x ${initPid}`
+    const exec = await call(writer, 'POST', `/containers/${id}/exec`, { Cmd: ['sh', '-c', `printf '%s' '${name}' > /proc/self/comm; while :; do sleep 600; done`] })
+    t.equal(exec.status, 201, exec.text)
+    const execId = (JSON.parse(exec.text) as { Id: string }).Id
+    t.equal((await call(writer, 'POST', `/exec/${execId}/start`, { Detach: true })).status, 200)
+    // Its host pid, as the attacker learns it from an ordinary `docker top`.
+    const namedPid = await waitFor(async () => {
+      const top = await docker<{ Processes: string[][] }>(`/containers/${id}/top`, { query: { ps_args: '-o pid,comm' } })
+      return top.body.Processes.find(row => row[1] === name)?.[0]
+    }, 10000) as string
+    // The same attack with the host rows narrowed to `sleep` processes and the
+    // attacker's own: a host process whose name has a space in its first
+    // eight characters (here the test runner, `npm exec ...`) makes dockerd's
+    // row parser fail on the exact string ("Unexpected pid"), so on a busy
+    // host the attacker picks the rows to read (ps selections add up).
+    const VARIANT = `-ofname,rtprio=PID,pid,user,args e -C sleep -p ${namedPid} --sort=-pid`
+
+    /** The container's own host PIDs, from the daemon's argument-free top. */
+    const ownPids = async (): Promise<Set<string>> => {
+      const top = await docker<{ Titles: string[], Processes: string[][] }>(`/containers/${id}/top`)
+      t.equal(top.status, 200)
+      const col = top.body.Titles.indexOf('PID')
+      return new Set(top.body.Processes.map(row => row[col] as string))
+    }
+
+    for (const exploit of [EXPLOIT, VARIANT]) {
+      // What the daemon does with it when nothing stands in the way
+      // (informational: the gateway's refusal must not depend on it).
+      const direct = await docker(`/containers/${id}/top`, { query: { ps_args: exploit } })
+      t.comment(`dockerd itself, asked "${exploit}": ${direct.status}, marker ${direct.text.includes(marker) ? 'LEAKED' : 'not present'}, ${direct.text.length} bytes: ${direct.text.slice(0, 160)}`)
+
+      // The attack with a read-scope token.
+      const attack = await call(reader, 'GET', `/containers/${id}/top?ps_args=${encodeURIComponent(exploit)}`)
+      t.equal(attack.status, 400, `"${exploit}" is refused`)
+      t.notOk(attack.text.includes(marker), 'no host environment in the answer')
+      t.notOk(attack.text.includes('SECRET_MARKER'), 'no environment variable names either')
+      t.notOk(attack.text.includes(String(host.pid)), 'no host process id either')
+      t.match(JSON.parse(attack.text), { message: /ps_args/ }, 'a Docker-shaped error')
+    }
+
+    // Each feature of the exploit on its own, and the others that reach beyond the container.
+    const refused = [
+      '-ofname,rtprio=PID,pid,user,args', 'rtprio=PID', '-o pid=X', '-o pid:9', '-ef --sort=-pid', 'aux k-pid', 'aux e', '-ef e', 'auxe', '-o pid,args e',
+      '-ef f', '-ef --forest', '-efH', '-e', '-p 1', '-ef -q 1', '-u root', '-C sh', 'aux U root', '-o pid,lstart', '-o args,pid', '-eLf', 'auxm', '-ef\t'
+    ]
+    for (const args of refused) {
+      const res = await call(reader, 'GET', `/containers/${id}/top?ps_args=${encodeURIComponent(args)}`)
+      t.equal(res.status, 400, `ps_args "${args}" refused`)
+      t.notOk(res.text.includes(marker), `no marker for "${args}"`)
+    }
+
+    // The ordinary forms still work, and list the container's processes only.
+    for (const args of [undefined, '', '-ef', '-e -f', 'aux', '-o pid,comm', 'o pid,comm', '-eo pid,user,args', '-o pid,pcpu,pmem,comm']) {
+      const before = await ownPids()
+      const path = `/containers/${id}/top` + (args === undefined ? '' : `?ps_args=${encodeURIComponent(args)}`)
+      const res = await call(reader, 'GET', path)
+      const after = await ownPids()
+      t.equal(res.status, 200, `ps_args ${JSON.stringify(args)}: ${res.text.slice(0, 200)}`)
+      if (res.status !== 200) continue
+      const body = JSON.parse(res.text) as { Titles: string[], Processes: string[][] }
+      const col = body.Titles.indexOf('PID')
+      t.ok(col >= 0, `PID column in ${JSON.stringify(body.Titles)}`)
+      const pids = body.Processes.map(row => row[col] as string)
+      t.ok(pids.includes(String(initPid)), `ps_args ${JSON.stringify(args)} lists the container's init`)
+      t.same(pids.filter(p => !before.has(p) && !after.has(p)), [], `ps_args ${JSON.stringify(args)} lists only the container's PIDs`)
+      t.notOk(res.text.includes(marker), 'no marker')
+    }
+    t.equal((await call(writer, 'POST', `/containers/${id}/kill`)).status, 204)
+  })
+}
