@@ -3,8 +3,10 @@ import { effectivePolicy, type PolicyConfig } from './config'
 import { LEGACY_TOP_LEVEL_EXTRA, ROOT_STRUCTS } from './docker-schema'
 import { describeDropped, unknownFieldsDenial } from './dropped'
 import { decodeGoBody, goFieldName, goFoldKey } from './go-json'
+import { checkFieldDecisions } from './check-field-decisions'
 import { checkImage, checkMountImages } from './image'
 import { checkLabels, stampOwner } from './labels'
+import { checkLogOptions } from './log-options'
 import { checkMounts } from './mounts'
 import { checkNamespacesAndRefs } from './namespaces'
 import { checkPorts } from './ports'
@@ -57,7 +59,9 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
     ...checkResources(hc, rules.resources, 'create', 'HostConfig.'),
     ...checkUlimits(hc, rules.ulimitCaps, 'HostConfig.'),
     ...checkOomScoreAdj(hc),
-    ...checkRestartPolicy(hc, 'HostConfig.')
+    ...checkRestartPolicy(hc, 'HostConfig.'),
+    ...checkLogOptions(hc),
+    ...checkFieldDecisions(body, ROOT_STRUCTS.create)
   ]
   const [first, ...rest] = violations
   if (first !== undefined) return denied([first, ...rest])

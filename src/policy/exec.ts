@@ -1,5 +1,6 @@
 import { boolAt, listAt, strAt } from './body'
 import { effectivePolicy, type PolicyConfig } from './config'
+import { checkFieldDecisions } from './check-field-decisions'
 import { ROOT_STRUCTS } from './docker-schema'
 import { describeDropped, unknownFieldsDenial } from './dropped'
 import { decodeGoBody } from './go-json'
@@ -19,7 +20,7 @@ export function vetExec (raw: string, config: PolicyConfig, ctx: PolicyContext):
   if (unknown !== undefined) return unknown
   if ((listAt(body, 'Cmd') ?? []).length === 0) return badRequest('exec-cmd-required', 'the exec body must have a non-empty Cmd', 'Cmd')
 
-  const violations: Violation[] = []
+  const violations: Violation[] = checkFieldDecisions(body, ROOT_STRUCTS.exec)
   if (boolAt(body, 'Privileged') === true && !rules.exec.allowPrivileged) {
     violations.push({ rule: 'exec-privileged', field: 'Privileged', message: 'Privileged=true is not allowed for exec (it grants every capability)' })
   }

@@ -1,3 +1,4 @@
+import { checkFieldDecisions } from './check-field-decisions'
 import { ROOT_STRUCTS } from './docker-schema'
 import { effectivePolicy, type PolicyConfig } from './config'
 import { describeDropped, unknownFieldsDenial } from './dropped'
@@ -26,7 +27,8 @@ export function vetUpdate (raw: string, config: PolicyConfig, ctx: PolicyContext
     ...checkResources(body, rules.resources, 'update', ''),
     ...checkDevices(body, ''),
     ...checkUlimits(body, rules.ulimitCaps, ''),
-    ...checkRestartPolicy(body, '')
+    ...checkRestartPolicy(body, ''),
+    ...checkFieldDecisions(body, ROOT_STRUCTS.update)
   ]
   const [first, ...rest] = violations
   if (first !== undefined) return denied([first, ...rest])
