@@ -1,8 +1,12 @@
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify'
+import type { ServerOptions as HttpServerOptions } from 'node:http'
 import type { ServerOptions as HttpsServerOptions } from 'node:https'
 import type { Config } from './config/schema'
 import { HostRegistry } from './upstream/hosts'
 import { dockerClientErrorHandler } from './client-error'
+import { LimitLog } from './limits/log-throttle'
+import { serverTimeouts } from './limits/server'
+import limits from '../plugins/limits'
 import { ContainerResolver } from './ownership/resolver'
 import { ownedListFilters } from './ownership/authorize'
 import requestContext from '../plugins/request-context'
@@ -65,7 +69,14 @@ export function publicPaths (config: Config): ReadonlySet<string> {
  */
 export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts
-  const serverOptions: FastifyServerOptions & { https?: HttpsServerOptions } = {
+  // The audit writer and the limit log exist before the server: Node's HTTP parser rejects
+  // some requests (and cuts slow heads) before fastify sees them, in the clientError handler
+  // given to the server's constructor, and those get their audit line too (finding 10).
+  const audit = createAudit(config, opts.auditStream, opts.logger)
+  let app: FastifyInstance | undefined
+  const limitLog = new LimitLog(() => app?.log, config.limits.logIntervalMs)
+  const timeouts = serverTimeouts(config.limits)
+  const serverOptions: FastifyServerOptions & { https?: HttpsServerOptions, http?: HttpServerOptions } = {
     logger: loggerOptions(config, opts.logger),
     // One line per request is written by request-context, with the audit fields.
     logController: new LogController({ disableRequestLogging: true }),
@@ -73,18 +84,28 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.bodyLimit,
     return503OnClosing: true,
-    // Docker clients keep connections alive between calls.
-    keepAliveTimeout: 65_000,
+    // Docker clients keep connections alive between calls (limits.keepAliveTimeoutMs).
+    keepAliveTimeout: timeouts.keepAliveTimeout,
+    // The whole request, head and body, from the client; 0 is off (fastify's and so Node's).
+    requestTimeout: timeouts.requestTimeout,
+    // The header deadline before authentication: headersTimeout, checked often enough to mean it.
+    http: timeouts.node,
     trustProxy: false,
-    clientErrorHandler: dockerClientErrorHandler
+    clientErrorHandler: dockerClientErrorHandler({
+      audit: audit.reject,
+      headerDeadline: (ip) => {
+        limitLog.hit('headersTimeoutMs', { ip, max: config.limits.headersTimeoutMs },
+          `request refused: its head was not complete within limits.headersTimeoutMs = ${config.limits.headersTimeoutMs} ms (answered 408)`)
+      }
+    })
   }
-  if (opts.https !== undefined) serverOptions.https = opts.https
-  const app = Fastify(serverOptions) as unknown as FastifyInstance
+  // https.createServer takes http.createServer's options next to the TLS ones.
+  if (opts.https !== undefined) serverOptions.https = { ...opts.https, ...timeouts.node }
+  app = Fastify(serverOptions) as unknown as FastifyInstance
 
   const hosts = new HostRegistry(config)
   app.addHook('onClose', async () => { await hosts.close() })
 
-  const audit = createAudit(config, opts.auditStream, opts.logger)
   app.addHook('onClose', async () => { await audit.close() })
   app.decorate('audit', audit)
   const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined
@@ -99,6 +120,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const open = publicPaths(config)
   await app.register(authenticate, authenticateOptions(config, opts.jwtSecret, open))
   await app.register(rateLimit, rateLimitOptions(config, open))
+  // After authentication: a connection whose request authenticated stops counting per address.
+  await app.register(limits, { limits: config.limits, log: limitLog })
   // One resolver (and its id -> owner cache) for every route that addresses containers.
   const resolver = config.ownership.enabled
     ? new ContainerResolver({ ownerLabel: config.ownership.label, maxEntries: config.ownership.cacheSize, timeoutMs: config.upstreamTimeouts.headers })

@@ -3,6 +3,7 @@ import type { FastifyServerOptions } from 'fastify'
 import type { Config } from '../config/schema'
 import { auditRecord, type AuditWriter } from '../../plugins/request-context'
 import { auditRedactOptions, redactOptions } from './redact'
+import { kParserRejection, type ParserRejection, type RejectedRequest } from '../client-error'
 
 /**
  * Logging for operators. The audit record is the one line per request that
@@ -31,13 +32,15 @@ export function loggerOptions (config: Config, given?: LoggerOption): LoggerOpti
 export interface Audit {
   /** Given to request-context: writes one request's audit line. */
   write: AuditWriter
+  /** The line of a request Node's HTTP parser rejected before any handler saw it (src/client-error.ts). */
+  reject: (rejection: ParserRejection) => void
   /** Reopen the audit file (after logrotate moved it; the CLI calls it on SIGHUP). */
   reopen: () => void
   close: () => Promise<void>
 }
 
 /** Logging is off (logger: false, or logLevel silent with no audit destination). */
-const NOOP: Audit = { write: () => {}, reopen: () => {}, close: async () => {} }
+const NOOP: Audit = { write: () => {}, reject: () => {}, reopen: () => {}, close: async () => {} }
 
 /**
  * The main log's destination, for audit lines when no audit destination is
@@ -86,9 +89,21 @@ export function createAudit (config: Config, stream?: DestinationStream, mainLog
   let closed = false
   return {
     write: (request, status) => {
+      const record = auditRecord(request, status)
+      const rejected = (request.raw as RejectedRequest)[kParserRejection]
+      if (rejected !== undefined) {
+        // The parser rejected bytes that followed this request's head: the client got the
+        // rejection, not the answer the handler may still have produced.
+        Object.assign(record, { decision: 'deny', reason: rejected.reason, status: rejected.status, bytesIn: rejected.bytesIn, bytesOut: rejected.bytesOut })
+      }
       // A stream cut after close (shutdown) has nowhere left to go but the main log.
-      if (closed) request.log.info(auditRecord(request, status), 'request')
-      else logger.info({ reqId: request.id, ...auditRecord(request, status) }, 'request')
+      if (closed) request.log.info(record, 'request')
+      else logger.info({ reqId: request.id, ...record }, 'request')
+    },
+    reject: (rejection) => {
+      if (closed) return
+      // The same fields as a request's line; no principal, route or method: nothing was read.
+      logger.info({ ip: rejection.ip, decision: 'deny', reason: rejection.reason, status: rejection.status, bytesIn: rejection.bytesIn, bytesOut: rejection.bytesOut }, 'request')
     },
     reopen: () => { dest?.reopen() },
     close: async () => {

@@ -29,6 +29,15 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_OWNERSHIP: 'ownership.enabled',
   GATEWAY_METRICS: 'metrics.enabled',
   GATEWAY_METRICS_TOKEN: 'metrics.token',
+  // --- Limits against exhaustion (issue 10) ---
+  GATEWAY_MAX_CONNECTIONS: 'limits.maxConnections',
+  GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: 'limits.maxConnectionsPerAddress',
+  GATEWAY_HEADERS_TIMEOUT: 'limits.headersTimeoutMs',
+  GATEWAY_REQUEST_TIMEOUT: 'limits.requestTimeoutMs',
+  GATEWAY_KEEP_ALIVE_TIMEOUT: 'limits.keepAliveTimeoutMs',
+  GATEWAY_STREAMS_PER_PRINCIPAL: 'limits.streamsPerPrincipal',
+  GATEWAY_STREAM_KEEPALIVE: 'limits.streamKeepAliveMs',
+  GATEWAY_STREAM_IDLE_TIMEOUT: 'limits.streamIdleTimeoutMs',
   // --- Authentication, rate limit, audit (issue 3) ---
   GATEWAY_JWT_SECRET: 'jwtSecret',
   GATEWAY_JWT_SECRET_FILE: 'jwtSecretFile',
@@ -120,6 +129,9 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?:
     config.jwtSecret = secret
     delete config.jwtSecretFile
   }
+  const { headersTimeoutMs, requestTimeoutMs } = config.limits
+  // Node refuses a server whose headersTimeout exceeds a non-zero requestTimeout.
+  if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`invalid configuration: limits.headersTimeoutMs (${headersTimeoutMs}) is longer than limits.requestTimeoutMs (${requestTimeoutMs})`)
   const policyProblems = checkPolicyConfig(config.policy)
   if (policyProblems.length > 0) throw new ConfigError(`invalid configuration: policy: ${policyProblems.join('; ')}`)
   if (config.upstream === undefined && config.hosts === undefined) config.upstream = defaultUpstream(socketExists)

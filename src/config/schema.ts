@@ -119,6 +119,35 @@ export const ConfigSchema = Type.Object({
     deadlineMs: Type.Integer({ minimum: 100, default: 5000 })
   }, { default: {}, additionalProperties: false }),
 
+  /**
+   * Limits against resource exhaustion (issue 10 finding 2, finding 9). Each
+   * refusal writes one warn line per limit and logIntervalMs, with the count
+   * of refusals since the last line, so a flood cannot flood the log.
+   */
+  limits: Type.Object({
+    /**
+     * Open client connections in total (Node's server.maxConnections); more are closed at accept.
+     * Unset: a third of the process's open-file limit (each stream also holds a daemon socket), at most 4096.
+     */
+    maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
+    /** Open connections per client address that have not yet carried an authenticated request. */
+    maxConnectionsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 64 }),
+    /** A request head not complete this long after the connection (or the request) began is answered 408 and closed. */
+    headersTimeoutMs: Type.Integer({ minimum: 500, maximum: 600_000, default: 10_000 }),
+    /** Whole request (head and body) from the client; 0 turns it off. Responses, streams included, are not bounded by it. */
+    requestTimeoutMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
+    /** An idle keep-alive connection is closed after this long (Docker's Go client keeps idle ones 90 s). */
+    keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 65_000 }),
+    /** Concurrent streams (logs, stats, export, wait, attach, exec start) per principal; more are answered 429. */
+    streamsPerPrincipal: Type.Integer({ minimum: 1, maximum: 100_000, default: 32 }),
+    /** TCP keepalive on both sockets of a hijacked stream (attach, exec): first probe after this much silence. */
+    streamKeepAliveMs: Type.Integer({ minimum: 1000, maximum: 7_200_000, default: 60_000 }),
+    /** A hijacked stream with no byte in either direction for this long is closed on both sides; 0 turns it off. */
+    streamIdleTimeoutMs: Type.Integer({ minimum: 0, maximum: 604_800_000, default: 3_600_000 }),
+    /** At most one log line per limit in this interval. */
+    logIntervalMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 })
+  }, { default: {}, additionalProperties: false }),
+
   // --- Authentication, client certificates, rate limit, audit (issue 3) ---
   /** HS256 shared secret for bearer tokens (RFC 7518 §3.2: at least 256 bits). Exactly one of jwtSecret, jwtPublicKey, jwksUrl. */
   jwtSecret: Type.Optional(Str({ minLength: 32 })),

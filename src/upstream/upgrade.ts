@@ -59,6 +59,21 @@ export interface PipeUpgradeOptions {
    * after reply.raw 'close', where an audit line is written); a meter is already final then.
    */
   meter?: { bytesIn: number, bytesOut: number }
+  /**
+   * TCP keepalive on both sockets once upgraded: the first probe after this much silence
+   * (net.Socket setKeepAlive). A peer that vanished without a FIN or RST (power loss, a
+   * dropped NAT entry) is then noticed by the kernel, and both sides are closed.
+   */
+  keepAliveMs?: number
+  /**
+   * Close both sides when no byte has passed in either direction for this long after the
+   * upgrade; 0 or absent: never. Issue 10 finding 9: a client that half-closes (stdin EOF)
+   * and then goes silent, with a process that neither reads stdin nor writes, pinned a
+   * gateway socket and a daemon socket until the gateway exited.
+   */
+  idleTimeoutMs?: number
+  /** Called once when the idle timeout closes the stream, before the sockets are destroyed. */
+  onIdle?: () => void
 }
 
 export interface PipeUpgradeResult {
@@ -289,8 +304,24 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
      */
     const splice = (c: Duplex, u: Duplex): void => {
       let upstreamEnded = false
-      c.on('data', (chunk: Buffer) => { countIn(chunk.length) })
-      u.on('data', (chunk: Buffer) => { countOut(chunk.length) })
+      if (opts.keepAliveMs !== undefined && opts.keepAliveMs > 0) {
+        for (const s of [c, u]) (s as Duplex & { setKeepAlive?: (on: boolean, delay: number) => void }).setKeepAlive?.(true, opts.keepAliveMs)
+      }
+      // One timer, pushed back by every byte either way; both sockets are destroyed when it fires.
+      const idleMs = opts.idleTimeoutMs ?? 0
+      const idle = idleMs > 0
+        ? setTimeout(() => {
+          try { opts.onIdle?.() } catch { /* a log callback must not keep the stream */ }
+          u.destroy()
+          c.destroy()
+        }, idleMs)
+        : undefined
+      idle?.unref()
+      const active = (): void => { idle?.refresh() }
+      c.once('close', () => { clearTimeout(idle) })
+      u.once('close', () => { clearTimeout(idle) })
+      c.on('data', (chunk: Buffer) => { countIn(chunk.length); active() })
+      u.on('data', (chunk: Buffer) => { countOut(chunk.length); active() })
       c.pipe(u, { end: false })
       u.pipe(c, { end: false })
       c.on('end', () => { if (!u.writableEnded) u.end() })

@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs'
+import type { Socket } from 'node:net'
+import fp from 'fastify-plugin'
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { Config } from '../src/config/schema'
+import { AddressGate } from '../src/limits/address-gate'
+import type { LimitLog } from '../src/limits/log-throttle'
+import { StreamSlots } from '../src/limits/stream-slots'
+import { defaultMaxConnections, parseOpenFileLimit } from '../src/limits/server'
+import { TooManyRequests } from '../src/errors'
+
+/**
+ * Limits against exhaustion (issue 10 finding 2), wired to the server and the
+ * request lifecycle; the decisions are the pure counters in src/limits/.
+ *
+ *  - total connections: server.maxConnections (net.Server closes the rest at
+ *    accept and emits 'drop');
+ *  - unauthenticated connections per client address: counted on 'connection',
+ *    refused (destroyed) beyond the cap, no longer counted once a request on
+ *    the connection authenticated (onRequest, after plugins/authenticate);
+ *  - concurrent streams per principal: `fastify.streamLimits.hold()` before a
+ *    stream is forwarded, released when the response closes, however it ends;
+ *  - hijacked streams: TCP keepalive and an idle timeout, given to pipeUpgrade
+ *    by `fastify.streamLimits.upgradeOptions()`.
+ *
+ * The header deadline is a server option (src/limits/server.ts, src/app.ts).
+ */
+
+export interface LimitsPluginOptions {
+  limits: Config['limits']
+  log: LimitLog
+  /** /proc/self/limits text, for the default total cap (tests). */
+  procLimits?: () => string
+}
+
+/** A response or socket: emits 'close' once, however it ends. */
+export interface Closable {
+  readonly destroyed: boolean
+  once: (event: 'close', listener: () => void) => unknown
+}
+
+export interface UpgradeLimits {
+  keepAliveMs: number
+  idleTimeoutMs: number
+  onIdle: () => void
+}
+
+export interface StreamLimits {
+  /**
+   * Take one of the principal's stream slots until `until` closes (the response of a
+   * stream, or the socket of a hijacked one). Throws a 429 in Docker's shape when the
+   * principal holds all of them; call it before anything is sent to the daemon.
+   */
+  hold: (request: FastifyRequest, until: Closable) => void
+  /** Keepalive and idle timeout for a hijacked stream (pipeUpgrade options). */
+  upgradeOptions: (request: FastifyRequest) => UpgradeLimits
+  /** The effective total connection cap. */
+  maxConnections: number
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    streamLimits: StreamLimits
+  }
+}
+
+function readProcLimits (): string {
+  try { return readFileSync('/proc/self/limits', 'utf8') } catch { return '' }
+}
+
+/** The same id for a TCP socket and the TLS socket over it: unique among open connections. */
+function connectionId (socket: Socket): string | undefined {
+  if (socket.remoteAddress === undefined) return undefined
+  return `${socket.remoteAddress}|${socket.remotePort ?? ''}`
+}
+
+async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions): Promise<void> {
+  const { limits, log } = opts
+  const server = fastify.server
+
+  const maxConnections = limits.maxConnections ?? defaultMaxConnections(parseOpenFileLimit((opts.procLimits ?? readProcLimits)()))
+  server.maxConnections = maxConnections
+  server.on('drop', (data?: { remoteAddress?: string }) => {
+    log.hit('maxConnections', { ip: data?.remoteAddress, max: maxConnections },
+      `connection refused: the gateway holds limits.maxConnections = ${maxConnections} connections`)
+  })
+
+  const gate = new AddressGate(limits.maxConnectionsPerAddress)
+  server.on('connection', (socket: Socket) => {
+    const id = connectionId(socket)
+    const address = socket.remoteAddress
+    if (id === undefined || address === undefined) return
+    if (!gate.admit(id, address)) {
+      log.hit('maxConnectionsPerAddress', { ip: address, max: limits.maxConnectionsPerAddress },
+        `connection refused: ${address} holds limits.maxConnectionsPerAddress = ${limits.maxConnectionsPerAddress} unauthenticated connections`)
+      socket.destroy()
+      return
+    }
+    socket.once('close', () => { gate.closed(id) })
+  })
+
+  // Registered after authenticate: a granted request has its principal by now.
+  fastify.addHook('onRequest', (request, _reply, done) => {
+    if (request.gw.principal !== undefined) {
+      const id = connectionId(request.raw.socket)
+      if (id !== undefined) gate.authenticated(id)
+    }
+    done()
+  })
+
+  const slots = new StreamSlots(limits.streamsPerPrincipal)
+  const streamLimits: StreamLimits = {
+    maxConnections,
+    hold (request, until) {
+      // Already closed (the client left during the lookups): it would never release.
+      if (until.destroyed) return
+      const principal = request.gw.principal ?? `address ${request.ip}`
+      const slot = slots.acquire(principal)
+      if (slot === undefined) {
+        request.gw.reason = 'limit: streams per principal'
+        log.hit('streamsPerPrincipal', { principal, max: slots.max },
+          `stream refused: ${principal} holds limits.streamsPerPrincipal = ${slots.max} streams`)
+        throw new TooManyRequests(`too many concurrent streams: at most ${slots.max} per principal (logs, stats, export, wait, attach, exec); close one and retry`)
+      }
+      until.once('close', slot.release)
+    },
+    upgradeOptions (request) {
+      return {
+        keepAliveMs: limits.streamKeepAliveMs,
+        idleTimeoutMs: limits.streamIdleTimeoutMs,
+        onIdle: () => {
+          request.gw.reason = `stream idle for ${limits.streamIdleTimeoutMs} ms: closed by the gateway`
+          log.hit('streamIdleTimeoutMs', { principal: request.gw.principal, route: request.gw.route, container: request.gw.container },
+            `stream closed: no byte in either direction for limits.streamIdleTimeoutMs = ${limits.streamIdleTimeoutMs} ms`)
+        }
+      }
+    }
+  }
+  fastify.decorate('streamLimits', streamLimits)
+}
+
+export default fp(limitsPlugin, {
+  name: 'docker-gateway-limits',
+  fastify: '5.x',
+  dependencies: ['docker-gateway-request-context', 'docker-gateway-authenticate']
+})
