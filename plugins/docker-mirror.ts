@@ -178,6 +178,8 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       if (typeof v === 'string') headers[name] = v
     }
     if (call.body !== undefined) headers['content-type'] = 'application/json'
+    // A stream slot of the principal's, released when the socket closes; 429 when none is left.
+    fastify.streamLimits.hold(request, request.raw.socket)
     const { socket, head } = await request.upgradeSocket()
     const metrics = opts.metrics
     metrics?.streamOpened(call.host.name)
@@ -194,7 +196,9 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
         onResponse: (status) => { request.gw.upstreamStatus = status },
         // Counted as the bytes flow: the audit line is written when the client
         // socket closes, which is before pipeUpgrade's promise settles.
-        meter: request.gw
+        meter: request.gw,
+        // TCP keepalive both ways, and both sides closed after limits.streamIdleTimeoutMs of silence.
+        ...fastify.streamLimits.upgradeOptions(request)
       })
     } finally {
       metrics?.streamClosed(call.host.name)
@@ -259,6 +263,8 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       // stop/restart answer only after the container stopped: allow its grace period.
       headersTimeout += Number(t) * 1000
     }
+    // A stream holds one of the principal's slots until its response closes; 429 when none is left.
+    if (streaming) fastify.streamLimits.hold(request, reply.raw)
     reply.hijack()
     const metrics = opts.metrics
     if (streaming) metrics?.streamOpened(call.host.name)
