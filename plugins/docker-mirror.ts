@@ -4,6 +4,7 @@ import type { Dispatcher } from 'undici'
 import { matchRequest, parseVersion, compareVersions, type Matched, type VersionRange } from '../src/docker/match'
 import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/query'
 import { bodyError, checkBody } from '../src/docker/body'
+import { checkedTop, readCapped, type TopFetch } from '../src/docker/top'
 import { policyContext, vetBody } from '../src/docker/vet'
 import { rewriteContainerRef, type ContainerRef } from '../src/policy'
 import { hasScope, isAdmin } from '../src/auth/scopes'
@@ -158,7 +159,37 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       await sendUpgrade(request, call)
       return
     }
+    if (route.id === 'container.top' && call.params.has('ps_args')) {
+      await sendCheckedTop(request, reply, call)
+      return
+    }
     send(request, reply, call)
+  }
+
+  /**
+   * `top` with ps_args: the caller's answer is read whole and sent only if
+   * every row is one of the container's own processes (src/docker/top.ts,
+   * issue 10 finding 1); the checks go through the host's short pool.
+   */
+  async function sendCheckedTop (request: FastifyRequest, reply: FastifyReply, call: PreparedCall): Promise<void> {
+    const route = call.match.route
+    const host = call.host
+    const fetchTop: TopFetch = async (path) => {
+      try {
+        const res = await host.short.request({ path, method: 'GET', headersTimeout: host.timeouts.headers, bodyTimeout: host.timeouts.body })
+        return { status: res.statusCode, text: await readCapped(res.body) }
+      } catch (err) {
+        throw upstreamError(err as NodeJS.ErrnoException, host.name)
+      }
+    }
+    const fixed = buildUpstreamPath(route, call.target, call.match.version, '')
+    const result = await checkedTop(fetchTop, fixed, buildUpstreamPath(route, call.target, call.match.version, encodeQuery(call.params)))
+    if (result.kind === 'refused') {
+      request.gw.reason = `top answer refused: ${result.reason}`
+      throw statusError(502, 'the daemon\'s top answer for these ps_args lists processes that are not provably this container\'s; refused by the gateway')
+    }
+    request.gw.upstreamStatus = result.status
+    await reply.code(result.status).type('application/json').send(result.body)
   }
 
   /**

@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { request } from 'undici'
 import { startGateway } from '../helpers/gateway'
@@ -130,3 +132,52 @@ if (d !== undefined) {
     t.equal((await call(writer, 'POST', `/containers/${id}/kill`)).status, 204)
   })
 }
+
+/**
+ * The outcome check on the real app: the grammar keeps dockerd on its
+ * `ps ... -q<pids>` path, so a real daemon does not produce a foreign row for
+ * an accepted ps_args. A daemon that does anyway (another ps, another moby
+ * bug) is stood in for here; the gateway in front of it is the real one.
+ */
+t.test('a top answer listing a process outside the container is refused whole', async t => {
+  const marker = `SECRET_MARKER_${crypto.randomBytes(8).toString('hex')}`
+  const seen: string[] = []
+  let callerRows: string[][] = []
+  const daemon = http.createServer((req, res) => {
+    const url = req.url ?? ''
+    if (url.endsWith('/_ping')) { res.setHeader('api-version', '1.41'); res.end('OK'); return }
+    if (url.includes('/top')) seen.push(url)
+    res.setHeader('content-type', 'application/json')
+    if (url === '/v1.41/containers/c1/top') {
+      res.end(JSON.stringify({ Processes: [['root', '100', '1', '0', '12:00', '?', '00:00:00', 'sleep 600']], Titles: ['UID', 'PID', 'PPID', 'C', 'STIME', 'TTY', 'TIME', 'CMD'] }))
+      return
+    }
+    res.end(JSON.stringify({ Processes: callerRows, Titles: ['PID', 'COMMAND'] }))
+  })
+  await new Promise<void>(resolve => daemon.listen(0, '127.0.0.1', resolve))
+  t.teardown(() => { daemon.close() })
+  const gw = await startGateway(t, { GATEWAY_UPSTREAM: `tcp://127.0.0.1:${(daemon.address() as AddressInfo).port}`, GATEWAY_OWNERSHIP: 'false' })
+  const top = async (): Promise<{ status: number, text: string }> => {
+    const res = await request(`${gw.url}/v1.41/containers/c1/top?ps_args=o+PID,comm`, { headers: { authorization: `Bearer ${gw.token({ scope: 'containers:read' })}` } })
+    return { status: res.statusCode, text: await res.body.text() }
+  }
+
+  callerRows = [['100', 'sleep']]
+  const good = await top()
+  t.equal(good.status, 200)
+  t.same(JSON.parse(good.text), { Processes: [['100', 'sleep']], Titles: ['PID', 'COMMAND'] })
+  t.same(seen, ['/v1.41/containers/c1/top', '/v1.41/containers/c1/top?ps_args=' + encodeURIComponent('-o pid,comm'), '/v1.41/containers/c1/top'],
+    'argument-free top, the caller\'s in canonical form, argument-free top')
+
+  callerRows = [['100', 'sleep'], ['4242', `dockerd ${marker}`]]
+  const bad = await top()
+  t.equal(bad.status, 502, 'refused whole')
+  t.match(JSON.parse(bad.text), { message: /not provably this container's/ })
+  t.notOk(bad.text.includes(marker), 'nothing of the rows is echoed')
+  t.notOk(bad.text.includes('4242'), 'not even the foreign PID')
+
+  callerRows = [['100', 'sleep'], ['-', marker]]
+  const thread = await top()
+  t.equal(thread.status, 502, 'a "-" PID row (dockerd keeps those after a kept row) is refused too')
+  t.notOk(thread.text.includes(marker))
+})
