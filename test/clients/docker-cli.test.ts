@@ -110,6 +110,12 @@ if (d !== undefined) {
       const out = await ok(t, ['top', main.name])
       t.match(out, /^UID\s+PID\s+PPID/)
       t.match(out, /sleep 300/)
+      // With ps options: the gateway's ps_args grammar takes what the CLI sends (src/docker/ps-args.ts).
+      t.match(await ok(t, ['top', main.name, 'aux']), /^USER\s+PID\s+%CPU[\s\S]*sleep 300/)
+      t.match(await ok(t, ['top', main.name, '-o', 'pid,comm']), /^PID\s+COMMAND\n\d+\s+sleep/)
+      const sorted = await cli(['top', main.name, '-ef', '--sort=-pid'])
+      t.not(sorted.code, 0, 'a refused ps_args fails the CLI')
+      t.match(sorted.stderr, /ps_args/)
     })
 
     t.test('docker diff', async t => {
