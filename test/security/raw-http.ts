@@ -23,8 +23,23 @@ export function parseAnswer (text: string, closed: boolean): RawAnswer {
   let body = end >= 0 ? text.slice(end + 4) : ''
   const length = /\r\ncontent-length: *(\d+)/i.exec(head)?.[1]
   if (length !== undefined) body = body.slice(0, Number(length))
+  else if (/\r\ntransfer-encoding: *chunked/i.test(head)) body = dechunk(body)
   const responses = (text.match(/(^|\r\n)HTTP\/1\.[01] \d{3} /g) ?? []).length
   return { text, status, head, body, responses, closed }
+}
+
+/** The payload of a chunked body (RFC 9112 §7.1), as far as it arrived. */
+function dechunk (raw: string): string {
+  let out = ''
+  let at = 0
+  for (;;) {
+    const eol = raw.indexOf('\r\n', at)
+    if (eol < 0) return out
+    const size = parseInt(raw.slice(at, eol), 16)
+    if (!Number.isFinite(size) || size === 0) return out
+    out += raw.slice(eol + 2, eol + 2 + size)
+    at = eol + 2 + size + 2
+  }
 }
 
 /**
