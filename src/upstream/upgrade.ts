@@ -1,6 +1,7 @@
 import http from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import { connectRaw, type UpstreamTarget } from './target'
 
@@ -94,6 +95,19 @@ const LINGER_MS = 5000
 
 /** Hop-by-hop headers of a non-101 answer we relay and then close (RFC 9110 §7.6.1). */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'proxy-connection', 'te', 'trailer'])
+
+/**
+ * Close a connection with a reset where it is plain TCP. After a half-close our side has
+ * already sent its FIN, so a plain close sends nothing more, and a peer that is not writing
+ * (dockerd waiting for output of a silent process) would keep its end in CLOSE_WAIT; an RST
+ * (RFC 9293 §3.10.7.1) frees it at once. TLS and unix sockets have no reset: destroyed.
+ */
+function abort (s: Duplex): void {
+  if (s instanceof Socket && !(s instanceof TLSSocket) && !s.destroyed) {
+    try { s.resetAndDestroy(); return } catch { /* not a TCP handle (a unix socket) */ }
+  }
+  s.destroy()
+}
 
 /**
  * Send one upgrade request to the daemon and connect the client to whatever comes back.
@@ -312,8 +326,8 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       const idle = idleMs > 0
         ? setTimeout(() => {
           try { opts.onIdle?.() } catch { /* a log callback must not keep the stream */ }
-          u.destroy()
-          c.destroy()
+          abort(u)
+          abort(c)
         }, idleMs)
         : undefined
       idle?.unref()
