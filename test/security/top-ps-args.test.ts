@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process'
 import crypto from 'node:crypto'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import http from 'node:http'
+import os from 'node:os'
+import path from 'node:path'
 import type { AddressInfo } from 'node:net'
 import t from 'tap'
 import { request } from 'undici'
@@ -156,7 +159,8 @@ t.test('a top answer listing a process outside the container is refused whole', 
   })
   await new Promise<void>(resolve => daemon.listen(0, '127.0.0.1', resolve))
   t.teardown(() => { daemon.close() })
-  const gw = await startGateway(t, { GATEWAY_UPSTREAM: `tcp://127.0.0.1:${(daemon.address() as AddressInfo).port}`, GATEWAY_OWNERSHIP: 'false' })
+  const auditFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'dgw-top-')), 'audit.log')
+  const gw = await startGateway(t, { GATEWAY_UPSTREAM: `tcp://127.0.0.1:${(daemon.address() as AddressInfo).port}`, GATEWAY_OWNERSHIP: 'false', GATEWAY_AUDIT_FILE: auditFile })
   const top = async (): Promise<{ status: number, text: string }> => {
     const res = await request(`${gw.url}/v1.41/containers/c1/top?ps_args=o+PID,comm`, { headers: { authorization: `Bearer ${gw.token({ scope: 'containers:read' })}` } })
     return { status: res.statusCode, text: await res.body.text() }
@@ -180,4 +184,11 @@ t.test('a top answer listing a process outside the container is refused whole', 
   const thread = await top()
   t.equal(thread.status, 502, 'a "-" PID row (dockerd keeps those after a kept row) is refused too')
   t.notOk(thread.text.includes(marker))
+
+  await gw.app.close()
+  const audit = readFileSync(auditFile, 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>).filter(l => l.route === 'GET /containers/:id/top')
+  t.equal(audit.length, 3, 'one audit line per call')
+  t.match(audit[1], { status: 502, reason: 'top answer refused: 1 row(s) with a PID outside the container' })
+  t.match(audit[2], { status: 502, reason: 'top answer refused: row 1 has a PID that is not a number' })
+  t.notOk(JSON.stringify(audit).includes(marker), 'the audit trail holds no row either')
 })
