@@ -183,7 +183,7 @@ const CREATE_BODY: Table = {
   OnBuild: allow('ONBUILD triggers stored for docker build of a committed image; running containers ignore them'),
   Labels: dflt([R.ownerLabel, R.requiredLabels], 'the owner label is the gateway\'s to write (stamped, a client value refused); requiredLabels must be set'),
   StopSignal: allow('signal dockerd sends to the container own process on stop'),
-  StopTimeout: deny("dockerd waits the longest container StopTimeout (-1 = forever) before it can shut down (daemon ShutdownTimeout), so one tenant could stall the host's daemon restarts"),
+  StopTimeout: deny("dockerd's shutdown waits for the longest StopTimeout of any container, forever for -1 (moby daemon/daemon.go ShutdownTimeout): one tenant could stall every daemon restart"),
   Shell: allow('default shell of Dockerfile RUN for docker build; running containers ignore it'),
   HostConfig: allow(STRUCT),
   NetworkingConfig: allow(STRUCT)
