@@ -1,8 +1,8 @@
 import t from 'tap'
 import { WebSocket } from 'undici'
-import { cleanupLabel, docker, testLabel } from '../helpers/docker'
+import { cleanupLabel, testLabel } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
-import { startUpgradeApp } from './fixtures/upgrade-app'
+import { startUpgradeGateway } from './fixtures/gateway'
 
 const d = requireDaemon(t)
 const label = testLabel(__filename)
@@ -10,14 +10,11 @@ const label = testLabel(__filename)
 if (d !== undefined) {
   t.teardown(async () => { await cleanupLabel(label) })
 
-  t.test('GET /containers/{id}/attach/ws (Upgrade: websocket) is passed through: stdin in, stdout out', async t => {
-    const created = await docker<{ Id: string }>('/containers/create', {
-      json: { Image: d.image, Labels: label.labels, Cmd: ['cat'], OpenStdin: true, AttachStdin: true, AttachStdout: true }
-    })
-    const id = created.body.Id
-    t.equal((await docker(`/containers/${id}/start`, { method: 'POST' })).status, 204)
-    const gw = await startUpgradeApp(t)
-    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1`)
+  t.test('GET /containers/{id}/attach/ws (Upgrade: websocket) through the gateway: stdin in, stdout out', async t => {
+    const gw = await startUpgradeGateway(t)
+    const id = await gw.create({ Image: d.image, Labels: label.labels, Cmd: ['cat'], OpenStdin: true, AttachStdin: true, AttachStdout: true })
+    // undici's WebSocket takes extra handshake headers (its own extension of the WHATWG init).
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1`, { headers: gw.headers } as unknown as string[])
     ws.binaryType = 'arraybuffer'
     await new Promise<void>((resolve, reject) => {
       ws.addEventListener('open', () => resolve())
@@ -36,8 +33,19 @@ if (d !== undefined) {
     const closed = new Promise((resolve) => ws.addEventListener('close', resolve))
     ws.close()
     await closed
-    const [record] = await gw.settled(1)
-    t.equal(record?.route, '/containers/:id/attach/ws')
-    t.equal(record?.status, 101)
+    const [line] = await gw.settled(1)
+    t.match(line, { route: 'GET /containers/:id/attach/ws', status: 101, decision: 'allow', principal: 'upgrade-tests' })
+  })
+
+  t.test('without a token the websocket handshake is refused', async t => {
+    const gw = await startUpgradeGateway(t)
+    const id = await gw.create({ Image: d.image, Labels: label.labels, Cmd: ['cat'], OpenStdin: true, AttachStdin: true, AttachStdout: true })
+    const ws = new WebSocket(`ws://127.0.0.1:${gw.port}/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1`)
+    const outcome = await new Promise<string>((resolve) => {
+      ws.addEventListener('open', () => resolve('open'))
+      ws.addEventListener('error', () => resolve('error'))
+    })
+    t.equal(outcome, 'error')
+    t.match(gw.audit.find(l => l.route === undefined || l.route === 'GET /containers/:id/attach/ws'), { status: 401, decision: 'deny' })
   })
 }

@@ -4,7 +4,7 @@ import t from 'tap'
 import { cleanupLabel, docker, testLabel } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
 import { waitFor } from '../helpers/wait'
-import { startUpgradeApp } from './fixtures/upgrade-app'
+import { startUpgradeGateway } from './fixtures/gateway'
 
 const run = promisify(execFile)
 const d = requireDaemon(t)
@@ -28,17 +28,11 @@ if (d !== undefined) {
   t.teardown(async () => { await cleanupLabel(label) })
 
   t.test('docker exec through the upgrade pass-through', async t => {
-    // The container is made directly on the daemon; only the execs go through the app.
-    const created = await docker<{ Id: string }>('/containers/create', {
-      json: { Image: d.image, Labels: label.labels, Cmd: ['sh', '-c', 'mkdir -p /tmp && echo written-in-the-container > /tmp/file && exec sleep 300'] }
-    })
-    t.equal(created.status, 201, created.text)
-    const container = created.body.Id
-    t.equal((await docker(`/containers/${container}/start`, { method: 'POST' })).status, 204)
+    // The container is made through the gateway (so it is the principal's), then every exec.
+    const gw = await startUpgradeGateway(t)
+    const container = await gw.create({ Image: d.image, Labels: label.labels, Cmd: ['sh', '-c', 'mkdir -p /tmp && echo written-in-the-container > /tmp/file && exec sleep 300'] })
     await waitFor(async () => (await docker(`/containers/${container}/archive`, { method: 'HEAD', query: { path: '/tmp/file' } })).status === 200, 10_000)
-
-    const gw = await startUpgradeApp(t)
-    const env = { ...process.env, DOCKER_HOST: gw.host, DOCKER_CONFIG: '/nonexistent-dgw', DOCKER_CERT_PATH: '', DOCKER_TLS_VERIFY: '' }
+    const env = { ...process.env, DOCKER_HOST: gw.host, DOCKER_CONFIG: gw.configDir, DOCKER_CERT_PATH: '', DOCKER_TLS_VERIFY: '' }
 
     t.test('prints a file written in the container', async t => {
       const started = Date.now()
@@ -68,14 +62,11 @@ if (d !== undefined) {
       t.match(err, { code: 3, stdout: 'out\n' })
     })
 
-    t.test('exec start carried its JSON body, parsed by fastify like any other request', async t => {
+    t.test('each exec start went through the gateway as an upgrade, allowed, as the principal', async t => {
       const records = await gw.settled(4)
-      const starts = records.filter((r) => r.route === '/v:version/exec/:id/start')
+      const starts = records.filter((r) => r.route === 'POST /exec/:exec/start')
       t.equal(starts.length, 4)
-      for (const r of starts) {
-        t.match(r.body, { Detach: false, Tty: false })
-        t.equal(r.status, 101)
-      }
+      for (const r of starts) t.match(r, { status: 101, decision: 'allow', principal: 'upgrade-tests' })
     })
   })
 }

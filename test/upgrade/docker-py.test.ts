@@ -3,7 +3,7 @@ import { promisify } from 'node:util'
 import t from 'tap'
 import { cleanupLabel, testLabel } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
-import { startUpgradeApp } from './fixtures/upgrade-app'
+import { startUpgradeGateway } from './fixtures/gateway'
 
 const run = promisify(execFile)
 
@@ -33,8 +33,9 @@ if (d !== undefined) {
   t.teardown(async () => { await cleanupLabel(label) })
 
   t.test('docker-py: containers.run output and a prompt exec_run', async t => {
-    const gw = await startUpgradeApp(t)
-    const { stdout } = await run(PYTHON, ['-c', script, gw.host, d.image, label.filter], { timeout: 120_000 })
+    const gw = await startUpgradeGateway(t)
+    // docker-py sends config.json's HttpHeaders (the token) from DOCKER_CONFIG, as the CLI does.
+    const { stdout } = await run(PYTHON, ['-c', script, gw.host, d.image, label.filter], { timeout: 120_000, env: { ...process.env, DOCKER_CONFIG: gw.configDir } })
     const result = JSON.parse(stdout) as { run: string, exit: number, exec: string, seconds: number, id: string }
     t.equal(result.run, 'hi\n')
     t.equal(result.exit, 0)
@@ -42,7 +43,8 @@ if (d !== undefined) {
     t.equal(result.exec, `${result.id.slice(0, 12)}\n`)
     // docker-py reads until EOF: without the daemon's end reaching it, it waits for its 60 s timeout.
     t.ok(result.seconds < 5, `exec_run returned after ${result.seconds.toFixed(2)} s`)
-    const starts = (await gw.settled(1)).filter((r) => r.route === '/v:version/exec/:id/start')
+    const starts = (await gw.settled(1)).filter((r) => r.route === 'POST /exec/:exec/start')
     t.equal(starts[0]?.status, 101, 'exec start went through the upgrade path')
+    t.equal(starts[0]?.principal, 'upgrade-tests', 'as the principal of the token')
   })
 }

@@ -3,7 +3,7 @@ import Docker from 'dockerode'
 import t from 'tap'
 import { cleanupLabel, testLabel } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
-import { startUpgradeApp } from './fixtures/upgrade-app'
+import { startUpgradeGateway } from './fixtures/gateway'
 
 const d = requireDaemon(t)
 const label = testLabel(__filename)
@@ -27,8 +27,8 @@ if (d !== undefined) {
   t.teardown(async () => { await cleanupLabel(label) })
 
   t.test('dockerode: exec with hijack + stdin round-trips through the upgrade', async t => {
-    const gw = await startUpgradeApp(t)
-    const docker = new Docker({ host: '127.0.0.1', port: gw.port })
+    const gw = await startUpgradeGateway(t)
+    const docker = new Docker({ host: '127.0.0.1', port: gw.port, headers: gw.headers } as Docker.DockerOptions)
     const container = await docker.createContainer({ Image: d.image, Cmd: ['sleep', '300'], Labels: label.labels })
     t.teardown(async () => { await container.remove({ force: true }).catch(() => {}) })
     await container.start()
@@ -46,14 +46,14 @@ if (d !== undefined) {
     t.equal(inspect.ExitCode, 0)
     t.equal(inspect.Running, false)
 
-    const [start] = (await gw.settled(1)).filter((r) => r.route === '/exec/:id/start')
-    t.equal(start?.status, 101)
-    t.match(start?.body, { hijack: true, stdin: true }, 'the JSON body dockerode sends was parsed')
+    const [start] = (await gw.settled(1)).filter((r) => r.route === 'POST /exec/:exec/start')
+    // dockerode's JSON body ({ hijack, stdin, Detach, Tty }) passed the exec start policy.
+    t.match(start, { status: 101, decision: 'allow' })
   })
 
   t.test('dockerode: attach with hijack + stdin to a running container', async t => {
-    const gw = await startUpgradeApp(t)
-    const docker = new Docker({ host: '127.0.0.1', port: gw.port })
+    const gw = await startUpgradeGateway(t)
+    const docker = new Docker({ host: '127.0.0.1', port: gw.port, headers: gw.headers } as Docker.DockerOptions)
     const container = await docker.createContainer({
       Image: d.image, Cmd: ['cat'], OpenStdin: true, StdinOnce: true, Labels: label.labels
     })

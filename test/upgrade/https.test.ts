@@ -1,9 +1,9 @@
 import { execFile, spawn } from 'node:child_process'
 import { promisify } from 'node:util'
 import t from 'tap'
-import { cleanupLabel, docker, testLabel } from '../helpers/docker'
+import { cleanupLabel, testLabel } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
-import { makeTls, startUpgradeApp } from './fixtures/upgrade-app'
+import { makeTls, startUpgradeGateway } from './fixtures/gateway'
 
 const run = promisify(execFile)
 const d = requireDaemon(t)
@@ -14,14 +14,15 @@ if (d !== undefined) {
 
   t.test('over HTTPS', async t => {
     const tls = await makeTls(t)
-    const gw = await startUpgradeApp(t, { tls })
-    const created = await docker<{ Id: string }>('/containers/create', { json: { Image: d.image, Labels: label.labels, Cmd: ['sleep', '300'] } })
-    t.equal(created.status, 201, created.text)
-    const container = created.body.Id
-    t.equal((await docker(`/containers/${container}/start`, { method: 'POST' })).status, 204)
+    const gw = await startUpgradeGateway(t, { tls })
     // What a user of a TLS daemon sets: the CA in DOCKER_CERT_PATH/ca.pem, verification on.
-    // No cert.pem/key.pem there: the CLI then sends no client certificate.
-    const env = { ...process.env, DOCKER_HOST: gw.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: tls.dir, DOCKER_CONFIG: '/nonexistent-dgw' }
+    // No cert.pem/key.pem there: the CLI then sends no client certificate; the token comes
+    // from config.json's HttpHeaders.
+    const env = { ...process.env, DOCKER_HOST: gw.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: tls.dir, DOCKER_CONFIG: gw.configDir }
+    // Made through the gateway, so it is the principal's own.
+    const created = await run('docker', ['run', '-d', '--label', label.filter, d.image, 'sleep', '300'], { env, timeout: 60_000 })
+    const container = created.stdout.trim()
+    t.match(container, /^[0-9a-f]{64}$/, created.stderr)
 
     t.test('docker exec prints the output and returns promptly', async t => {
       const started = Date.now()
@@ -57,7 +58,7 @@ print(json.dumps({'exit': r.exit_code, 'out': r.output.decode(), 'seconds': time
       // requests lets REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE from the environment replace the
       // client's own CA file; drop them so the test CA is the one used.
       const { REQUESTS_CA_BUNDLE: _r, CURL_CA_BUNDLE: _c, ...pyEnv } = process.env
-      const { stdout } = await run('/usr/bin/python3', ['-c', script, `https://127.0.0.1:${gw.port}`, tls.ca, container], { env: pyEnv, timeout: 120_000 })
+      const { stdout } = await run('/usr/bin/python3', ['-c', script, `https://127.0.0.1:${gw.port}`, tls.ca, container], { env: { ...pyEnv, DOCKER_CONFIG: gw.configDir }, timeout: 120_000 })
       const result = JSON.parse(stdout) as { exit: number, out: string, seconds: number }
       t.equal(result.exit, 0)
       t.equal(result.out, `${container.slice(0, 12)}\n`)

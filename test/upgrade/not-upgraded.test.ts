@@ -1,98 +1,66 @@
-import net from 'node:net'
 import Docker from 'dockerode'
 import t from 'tap'
+import { request } from 'undici'
 import { cleanupLabel, docker, testLabel } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
-import { countDaemonConnections } from '../helpers/net'
 import { waitFor } from '../helpers/wait'
-import { startUpgradeApp } from './fixtures/upgrade-app'
+import { requestHead, talk } from '../security/raw-http'
+import { added, daemonSockets } from '../security/daemon-sockets'
+import { startUpgradeGateway } from './fixtures/gateway'
 
+// Upgrade requests that are answered without switching, on the real gateway. (Bytes sent after
+// a refused upgrade, and smuggling in general: test/security/upgrade-smuggling.test.ts.)
 const d = requireDaemon(t)
 const label = testLabel(__filename)
-
-/** Write raw bytes to the app and return everything it sends until it closes the connection. */
-async function exchange (port: number, raw: string): Promise<string> {
-  const socket = net.connect(port, '127.0.0.1')
-  socket.write(raw)
-  let text = ''
-  socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1') })
-  await new Promise<void>((resolve, reject) => {
-    socket.on('close', () => { resolve() })
-    socket.on('error', reject)
-    socket.setTimeout(20_000, () => { reject(new Error(`no close; got ${JSON.stringify(text)}`)) })
-  })
-  return text
-}
-
-function parse (text: string): { status: number, headers: string, body: string } {
-  const end = text.indexOf('\r\n\r\n')
-  const head = text.slice(0, end)
-  return { status: Number(head.split(' ')[1]), headers: head, body: text.slice(end + 4) }
-}
-
-const upgradeHeaders = 'Host: gw\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n'
 
 if (d !== undefined) {
   t.teardown(async () => { await cleanupLabel(label) })
 
-  // dockerd (20.10, and still at HEAD) hijacks attach before it looks the container up, so its
-  // 404 is written raw on the connection: plain text, no length, then close
-  // (daemon/server/router/container/container_routes.go postContainersAttach).
-  t.test('attach to a container that does not exist: the daemon\'s 404 reaches the client, then the connection closes', async t => {
-    const gw = await startUpgradeApp(t)
-    const text = await exchange(gw.port, `POST /containers/no-such-dgw-container/attach?stream=1&stdout=1 HTTP/1.1\r\n${upgradeHeaders}\r\n`)
-    const res = parse(text)
+  // dockerd hijacks attach before it looks the container up and writes its 404 raw
+  // (daemon/server/router/container/container_routes.go postContainersAttach); the gateway
+  // resolves the reference first (ownership), so the client gets an ordinary JSON 404.
+  // (pipeUpgrade's relay of the daemon's raw answer: test/upgrade/pipe-upgrade.test.ts.)
+  t.test('attach to a container that does not exist: a JSON 404, then the connection closes', async t => {
+    const gw = await startUpgradeGateway(t)
+    const res = await talk(gw.port, [requestHead('POST', '/containers/no-such-dgw-container/attach?stream=1&stdout=1', { Authorization: `Bearer ${gw.token}`, Connection: 'Upgrade', Upgrade: 'tcp' })])
     t.equal(res.status, 404)
-    t.match(res.headers, /\r\nConnection: close/i)
-    t.equal(res.body, 'No such container: no-such-dgw-container\r\n')
-    const [record] = await gw.settled(1)
-    t.equal(record?.status, 404)
+    t.same(JSON.parse(res.body), { message: 'No such container: no-such-dgw-container' })
+    t.equal(res.responses, 1)
+    t.ok(res.closed, 'the gateway closed the connection')
+    await waitFor(() => gw.audit.length > 0, 5000)
+    t.match(gw.audit[0], { route: 'POST /containers/:id/attach', status: 404 })
   })
 
-  t.test('dockerode shows the daemon\'s message for a hijacked attach that is refused', async t => {
-    const gw = await startUpgradeApp(t)
-    const client = new Docker({ host: '127.0.0.1', port: gw.port })
+  t.test('dockerode shows the message for a hijacked attach that is refused', async t => {
+    const gw = await startUpgradeGateway(t)
+    const client = new Docker({ host: '127.0.0.1', port: gw.port, headers: gw.headers } as Docker.DockerOptions)
     const err = await client.getContainer('no-such-dgw-container').attach({ stream: true, stdout: true, hijack: true }).then(() => undefined, (e: unknown) => e)
     t.match(err, { statusCode: 404, message: /No such container: no-such-dgw-container/ })
   })
 
-  // Exec start checks the exec id before it hijacks: an ordinary JSON error with a length.
+  // Exec start checks the exec id before it hijacks: an ordinary JSON error with a length, on
+  // a connection the daemon keeps alive. The gateway must relay it and close that connection.
   t.test('exec start for an exec the daemon dropped: its JSON 404 is relayed as a normal response', async t => {
-    const created = await docker<{ Id: string }>('/containers/create', { json: { Image: d.image, Labels: label.labels, Cmd: ['sleep', '300'] } })
-    const id = created.body.Id
-    t.equal((await docker(`/containers/${id}/start`, { method: 'POST' })).status, 204)
-    const exec = await docker<{ Id: string }>(`/containers/${id}/exec`, { json: { Cmd: ['true'], AttachStdout: true } })
-    t.equal(exec.status, 201)
+    const gw = await startUpgradeGateway(t)
+    const id = await gw.create({ Image: d.image, Labels: label.labels, Cmd: ['sleep', '300'] })
+    const exec = await request(`${gw.url}/containers/${id}/exec`, { method: 'POST', headers: { ...gw.headers, 'content-type': 'application/json' }, body: JSON.stringify({ Cmd: ['true'], AttachStdout: true }) })
+    t.equal(exec.statusCode, 201)
+    const execId = (await exec.body.json() as { Id: string }).Id
+    // The gateway resolves the exec (and keeps exec -> container), then the container stops
+    // and the daemon drops the exec: the start reaches the daemon, which refuses it.
+    const seen = await request(`${gw.url}/exec/${execId}/json`, { headers: gw.headers })
+    t.equal(seen.statusCode, 200)
+    await seen.body.dump()
     t.equal((await docker(`/containers/${id}/kill`, { method: 'POST' })).status, 204)
-    const gw = await startUpgradeApp(t)
+    await waitFor(async () => (await docker(`/exec/${execId}/json`)).status === 404, 5000)
+    const before = daemonSockets(d.port as number)
     const body = '{"Detach":false,"Tty":false}'
-    const text = await exchange(gw.port, `POST /exec/${exec.body.Id}/start HTTP/1.1\r\n${upgradeHeaders}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
-    const res = parse(text)
+    const res = await talk(gw.port, [requestHead('POST', `/exec/${execId}/start`, { Authorization: `Bearer ${gw.token}`, Connection: 'Upgrade', Upgrade: 'tcp', 'Content-Type': 'application/json', 'Content-Length': body.length }) + body])
     t.equal(res.status, 404)
-    t.match(res.headers, /\r\nContent-Type: application\/json/i)
-    t.match(res.headers, /\r\nContent-Length: \d+/i)
-    t.same(JSON.parse(res.body), { message: `No such exec instance: ${exec.body.Id}` })
-    // The daemon keeps that connection alive; the gateway must close it, not leave it idle.
-    if (d.port !== null) {
-      const port = d.port
-      await waitFor(() => countDaemonConnections(port) === 0, 5000)
-      t.pass('no daemon connection left open')
-    }
-  })
-
-  // Bytes after an upgrade request belong to the new protocol; if they were written to the
-  // daemon before it said 101, a refused upgrade would leave them to be read as the next request
-  // on a keep-alive connection, past every check of the gateway. Exec start refuses an unknown
-  // exec id with an ordinary keep-alive response, so the daemon would read on.
-  t.test('bytes sent after a refused upgrade request never reach the daemon as a request', async t => {
-    const gw = await startUpgradeApp(t)
-    const name = `dgw-smuggled-${label.value}`
-    const create = JSON.stringify({ Image: d.image, Labels: label.labels, Cmd: ['true'] })
-    const smuggled = `POST /containers/create?name=${name} HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: ${create.length}\r\n\r\n${create}`
-    const body = '{"Detach":false,"Tty":false}'
-    const text = await exchange(gw.port, `POST /exec/no-such-dgw-exec/start HTTP/1.1\r\n${upgradeHeaders}Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}${smuggled}`)
-    t.equal(parse(text).status, 404)
-    t.equal(text.match(/HTTP\/1\.1 \d{3}/g)?.length, 1, 'exactly one response')
-    t.equal((await docker(`/containers/${name}/json`)).status, 404, 'the smuggled create never ran')
+    t.match(res.head, /\r\nContent-Type: application\/json/i)
+    t.match(res.head, /\r\nContent-Length: \d+/i)
+    t.same(JSON.parse(res.body), { message: `No such exec instance: ${execId}` })
+    await waitFor(() => added(before, daemonSockets(d.port as number)).length === 0, 5000)
+    t.pass('no daemon connection left open')
   })
 }
