@@ -45,6 +45,20 @@ export const STREAM_GRACE_MS = 5000
 /** ...and the process exits at the latest this long after the signal. */
 export const SHUTDOWN_DEADLINE_MS = 15_000
 
+/**
+ * Why the signing secret must not sit in the environment (issue 10, what to build 2): a
+ * process's environment is readable in /proc/<pid>/environ by its user, by root and by
+ * anything sharing its PID namespace, stays there for the life of the process (deleting it
+ * from process.env does not clear that copy), and leaks through any bug that lists processes
+ * with their environment (finding 1: `top` with `ps e` printed every host process's). With the
+ * secret anyone can sign an admin token.
+ */
+export const SECRET_IN_ENV_WARNING = 'GATEWAY_JWT_SECRET is set in the environment: anything that can read this process\'s ' +
+  '/proc/<pid>/environ (its user, root, a process in the same PID namespace, or a bug that lists processes with their ' +
+  'environment, as docker top with ps e did) reads the secret that signs every token, and can sign an admin token. ' +
+  'Put the secret in a file readable only by the gateway (a compose or Docker secret under /run/secrets) and set ' +
+  'GATEWAY_JWT_SECRET_FILE to its path instead.'
+
 const USAGE = `Usage:
   docker-gateway start
       Run the gateway (configuration: GATEWAY_* environment variables and GATEWAY_CONFIG file).
@@ -121,6 +135,10 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
   }
 
   const app = await buildApp({ config, ...(jwtSecret !== undefined ? { jwtSecret } : {}), ...(https !== undefined ? { https } : {}) })
+  if (env.GATEWAY_JWT_SECRET !== undefined && env.GATEWAY_JWT_SECRET !== '') {
+    app.log.warn({ env: 'GATEWAY_JWT_SECRET', instead: 'GATEWAY_JWT_SECRET_FILE' }, SECRET_IN_ENV_WARNING)
+    lines.push('WARNING: GATEWAY_JWT_SECRET is in the environment; put the secret in a file and set GATEWAY_JWT_SECRET_FILE instead (see the log)')
+  }
   let reloader: CertificateReloader | undefined
   try {
     await app.listen({ host, port })

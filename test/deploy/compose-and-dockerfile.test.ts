@@ -47,3 +47,33 @@ t.test('every COPY source of the Dockerfile exists, and the image runs as non-ro
   t.match(text, /^HEALTHCHECK .*\n.*\/healthz/m, 'health check on /healthz')
   t.match(text, /ENTRYPOINT \["node", "dist\/src\/cli\.js"\]/, 'starts the compiled CLI')
 })
+
+t.test('compose keeps the gateway and its signing secret out of other processes\' reach (issue 10)', async t => {
+  interface Service {
+    pid?: string
+    privileged?: boolean
+    environment?: Record<string, string> | string[]
+    env_file?: unknown
+    secrets?: Array<string | { source: string, target?: string }>
+    cap_add?: string[]
+  }
+  const doc = parse(readFileSync(join(root, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>, secrets?: Record<string, { file?: string, environment?: string }> }
+  for (const [name, service] of Object.entries(doc.services)) {
+    // pid: host would share the host's PID namespace (every process's /proc/<pid>/environ);
+    // compose's default, no `pid` key, is a namespace of the container's own.
+    t.equal(service.pid, undefined, `${name}: no pid: key (its own PID namespace)`)
+    t.not(service.privileged, true, `${name}: not privileged`)
+    t.notOk((service.cap_add ?? []).some(c => /SYS_PTRACE|SYS_ADMIN|ALL/i.test(c)), `${name}: no capability to read other processes`)
+  }
+  const gateway = doc.services.gateway as Service
+  const env = Array.isArray(gateway.environment)
+    ? Object.fromEntries(gateway.environment.map(e => [e.split('=')[0], e.slice(e.indexOf('=') + 1)]))
+    : gateway.environment ?? {}
+  t.notOk('GATEWAY_JWT_SECRET' in env, 'the signing secret is not an environment variable')
+  t.equal(gateway.env_file, undefined, 'nor comes from an env_file')
+  t.equal(env.GATEWAY_JWT_SECRET_FILE, '/run/secrets/jwt_secret', 'it is read from the compose secret\'s file')
+  t.ok((gateway.secrets ?? []).some(s => (typeof s === 'string' ? s : s.source) === 'jwt_secret'), 'the gateway is given the jwt_secret secret')
+  t.ok(doc.secrets?.jwt_secret?.file !== undefined && doc.secrets.jwt_secret.environment === undefined, 'the secret comes from a file, not from the environment of compose')
+  const config = readFileSync(join(root, 'deploy', 'gateway.yaml'), 'utf8')
+  t.notMatch(config, /^\s*jwtSecret\s*:/m, 'and not from the mounted config file either')
+})
