@@ -34,7 +34,13 @@ function ruleSchemas (withDefaults: boolean) {
     maxNanoCpus: Type.Integer({ minimum: 0, ...d(4e9), description: '1e9 = one CPU, also caps CpuQuota/CpuPeriod; 0 = no cap' }),
     defaultNanoCpus: Type.Integer({ minimum: 0, ...d(1e9) }),
     maxPidsLimit: Type.Integer({ minimum: 0, ...d(4096), description: '0 = no cap' }),
-    defaultPidsLimit: Type.Integer({ minimum: 0, ...d(1024) })
+    defaultPidsLimit: Type.Integer({ minimum: 0, ...d(1024) }),
+    maxMemorySwap: Type.Optional(Type.Integer({
+      minimum: 0,
+      description: 'bytes of memory+swap (MemorySwap, which is Memory plus swap); absent = 2 x maxMemory, 0 = no cap. A body without MemorySwap gets 2 x Memory within this cap'
+    })),
+    maxTmpfsSize: Type.Integer({ minimum: 0, ...d(2 * GiB), description: 'bytes: caps ShmSize, a Tmpfs size= option and a tmpfs Mount\'s SizeBytes; 0 = no cap' }),
+    defaultShmSize: Type.Integer({ minimum: 0, ...d(64 * MiB), description: 'bytes of /dev/shm injected when ShmSize is absent or 0 (dockerd\'s --default-shm-size differs per host); 0 = leave it to the daemon' })
   }, { additionalProperties: false, ...d({}) })
 
   const exec = Type.Object({
@@ -63,6 +69,10 @@ function ruleSchemas (withDefaults: boolean) {
       description: 'highest Soft and Hard per ulimit name (case-insensitive); names not listed are refused, -1 (unlimited) always'
     }),
     resources,
+    cgroupnsMode: Type.Union([Type.Literal('private'), Type.Literal('allow-host')], {
+      ...d('private'),
+      description: 'CgroupnsMode "private" is injected when a body leaves it empty (dockerd\'s default is "host" on cgroup v1); "host" is refused unless allow-host'
+    }),
     exec
   }
   return { properties, hostPortRange, resources, exec }
@@ -135,8 +145,12 @@ function checkRules (rules: PolicyRules, where: string): string[] {
   const problems: string[] = []
   const { hostPortRange: ports, resources: r } = rules
   if (ports.min > ports.max) problems.push(`${where}.hostPortRange: min ${ports.min} is above max ${ports.max}`)
-  for (const [max, def] of [['maxMemory', 'defaultMemory'], ['maxNanoCpus', 'defaultNanoCpus'], ['maxPidsLimit', 'defaultPidsLimit']] as const) {
+  for (const [max, def] of [['maxMemory', 'defaultMemory'], ['maxNanoCpus', 'defaultNanoCpus'], ['maxPidsLimit', 'defaultPidsLimit'], ['maxTmpfsSize', 'defaultShmSize']] as const) {
     if (r[max] > 0 && r[def] > r[max]) problems.push(`${where}.resources.${def} (${r[def]}) is above ${max} (${r[max]})`)
+  }
+  if (r.maxMemorySwap !== undefined && r.maxMemorySwap > 0 && r.maxMemory > 0 && r.maxMemorySwap < r.maxMemory) {
+    // MemorySwap is memory+swap (Docker docs, --memory-swap): below maxMemory an allowed Memory could not be given at all.
+    problems.push(`${where}.resources.maxMemorySwap (${r.maxMemorySwap}) is below maxMemory (${r.maxMemory}): raise it (memory+swap) or set 0 for no cap`)
   }
   for (const p of rules.allowedBindPrefixes) {
     const clean = normaliseHostPath(p)

@@ -8,7 +8,7 @@ import { checkImage, checkMountImages } from './image'
 import { checkLabels, stampOwner } from './labels'
 import { checkLogOptions } from './log-options'
 import { checkMounts } from './mounts'
-import { checkNamespacesAndRefs } from './namespaces'
+import { checkNamespacesAndRefs, injectNamespaceDefaults } from './namespaces'
 import { checkPorts } from './ports'
 import { checkPrivileges } from './privileges'
 import { checkOomScoreAdj, checkResources, checkRestartPolicy, checkUlimits, injectResourceDefaults } from './resources'
@@ -46,7 +46,7 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
   if (image === '') return badRequest('image-required', 'the create body must name an Image', 'Image')
 
   const hc = objAt(body, 'HostConfig')
-  const refs = checkNamespacesAndRefs(body)
+  const refs = checkNamespacesAndRefs(body, rules)
   const violations: Violation[] = [
     ...checkImage(image, rules),
     ...checkMountImages(hc, rules),
@@ -69,6 +69,7 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
   const hostConfig: Obj = hc ?? {}
   body.HostConfig = hostConfig
   injectResourceDefaults(hostConfig, rules.resources)
+  injectNamespaceDefaults(hostConfig)
   stampOwner(body, ctx)
   return { allow: true, body, containerRefs: refs.refs, dropped: dropped.map(describeDropped) }
 }

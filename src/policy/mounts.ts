@@ -1,6 +1,7 @@
 import { boolAt, isObj, listAt, objAt, strAt, type Obj } from './body'
 import type { PolicyRules } from './config'
 import { isUnderAnyPrefix, normaliseHostPath, parseBind } from './paths'
+import { checkTmpfs } from './tmpfs'
 import type { Violation } from './types'
 
 /**
@@ -13,10 +14,11 @@ import type { Violation } from './types'
  * volume to a plugin, which may map host paths as it likes.
  */
 
-type Rules = Pick<PolicyRules, 'allowedBindPrefixes' | 'requireReadOnlyBinds'>
+type Rules = Pick<PolicyRules, 'allowedBindPrefixes' | 'requireReadOnlyBinds'> & { resources: Pick<PolicyRules['resources'], 'maxTmpfsSize'> }
 
 export function checkMounts (hc: Obj | undefined, rules: Rules): Violation[] {
-  const out: Violation[] = []
+  // HostConfig.Tmpfs and Mounts of Type tmpfs: options, targets and sizes (tmpfs.ts).
+  const out: Violation[] = checkTmpfs(hc, rules.resources)
   const driver = strAt(hc, 'VolumeDriver') ?? ''
   if (driver !== '') {
     out.push({ rule: 'volume-driver', field: 'HostConfig.VolumeDriver', message: `HostConfig.VolumeDriver=${JSON.stringify(driver)} is not allowed (volume plugins can map host paths)` })

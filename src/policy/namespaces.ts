@@ -1,4 +1,5 @@
 import { listAt, objAt, strAt, type Obj } from './body'
+import type { PolicyRules } from './config'
 import { formatPath } from './strict-json'
 import type { ContainerRef, Violation } from './types'
 
@@ -37,10 +38,13 @@ export interface RefCheck {
   refs: ContainerRef[]
 }
 
-export function checkNamespacesAndRefs (body: Obj): RefCheck {
+export function checkNamespacesAndRefs (body: Obj, rules: Pick<PolicyRules, 'cgroupnsMode'> = { cgroupnsMode: 'private' }): RefCheck {
   const hc = objAt(body, 'HostConfig')
   const out: RefCheck = { violations: [], refs: [] }
-  for (const rule of MODES) checkMode(hc, rule, out)
+  for (const rule of MODES) {
+    if (rule.field === 'CgroupnsMode' && rules.cgroupnsMode === 'allow-host' && strAt(hc, rule.field) === 'host') continue
+    checkMode(hc, rule, out)
+  }
 
   stringListRefs(hc, 'VolumesFrom', out, entry => {
     // daemon volume.ParseVolumesFrom: `<container>[:<mode>]`
@@ -55,12 +59,36 @@ export function checkNamespacesAndRefs (body: Obj): RefCheck {
   return out
 }
 
+/**
+ * Namespace modes whose daemon default depends on the host or on dockerd's
+ * flags, made explicit so a container gets the same isolation everywhere:
+ *
+ * - CgroupnsMode: dockerd defaults to "host" on cgroup v1 hosts (and for any
+ *   API version below 1.41 there), "private" on v2 (moby
+ *   daemon/config/config_linux.go DefaultCgroupV1NamespaceMode,
+ *   api/server/router/container/container_routes.go). A host cgroup
+ *   namespace shows the host's cgroup tree in /proc/self/cgroup and
+ *   /proc/<pid>/cgroup and is what the release_agent escapes build on
+ *   (CVE-2022-0492). A value the daemon keeps as given at every API version.
+ * - IpcMode: `--default-ipc-mode` may be "shareable", and API versions below
+ *   1.40 get "shareable" (same router file). "private" is dockerd's own
+ *   default since 20.10; "shareable" is still allowed when asked for.
+ *
+ * Only an empty value is filled in; what the body names is judged by
+ * checkNamespacesAndRefs.
+ */
+export function injectNamespaceDefaults (hc: Obj): void {
+  if ((strAt(hc, 'CgroupnsMode') ?? '') === '') hc.CgroupnsMode = 'private'
+  if ((strAt(hc, 'IpcMode') ?? '') === '') hc.IpcMode = 'private'
+}
+
 function checkMode (hc: Obj | undefined, rule: ModeRule, out: RefCheck): void {
   const value = strAt(hc, rule.field) ?? ''
   const field = `HostConfig.${rule.field}`
   // The daemon compares with "host" exactly; refusing any case costs nothing.
   if (value.toLowerCase() === 'host') {
-    out.violations.push({ rule: 'host-namespace', field, message: `${field}=${value} is not allowed (it ${rule.host})` })
+    const knob = rule.field === 'CgroupnsMode' ? '; the policy option cgroupnsMode: allow-host permits it' : ''
+    out.violations.push({ rule: 'host-namespace', field, message: `${field}=${value} is not allowed (it ${rule.host}${knob})` })
     return
   }
   if (rule.joins && value.startsWith('container:')) {

@@ -13,12 +13,24 @@ import type { Violation } from './types'
 
 type Rules = Pick<PolicyRules, 'allowPublishAll' | 'hostPortRange' | 'allowedHostIps'>
 
-/** The canonical text of an IP ('' stays ''), or undefined when it is not one. */
+/**
+ * The canonical text of an IP ('' stays ''), or undefined when it is not one
+ * that dockerd would bind as given. Never throws (issue 10 finding 7: a
+ * scoped address made the WHATWG URL parser throw, a 500). Go's
+ * net.ParseIP, which dockerd uses for HostIp, takes neither a zone
+ * (`fe80::1%eth0`), brackets, nor IPv4 octets with leading zeros.
+ */
 export function canonicalIp (ip: string): string | undefined {
   if (ip === '') return ''
-  if (isIP(ip) === 4) return ip
-  if (isIP(ip) !== 6) return undefined
-  const host = new URL(`http://[${ip}]/`).hostname.slice(1, -1)
+  if (ip.length > 45) return undefined // longer than any IPv6 text form (RFC 4291 §2.2, with an IPv4 tail)
+  if (isIP(ip) === 4) return /(^|\.)0[0-9]/.test(ip) ? undefined : ip
+  if (isIP(ip) !== 6 || ip.includes('%')) return undefined
+  let host: string
+  try {
+    host = new URL(`http://[${ip}]/`).hostname.slice(1, -1)
+  } catch {
+    return undefined
+  }
   // Go treats an IPv4-mapped address as the IPv4 address.
   const mapped = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(host)
   if (mapped !== null) {
@@ -45,7 +57,7 @@ export function checkPorts (hc: Obj | undefined, rules: Rules): Violation[] {
       const ip = canonicalIp(hostIp)
       if (ip === undefined || !allowedIps.has(ip)) {
         const field = formatPath([...base, 'HostIp'])
-        out.push({ rule: 'port-binding', field, message: `${field}=${JSON.stringify(hostIp)} is not an allowed host address (allowed: ${rules.allowedHostIps.map(v => JSON.stringify(v)).join(', ')})` })
+        out.push({ rule: 'ports', field, message: `${field}=${JSON.stringify(hostIp)} is not an allowed host address (allowed: ${rules.allowedHostIps.map(v => JSON.stringify(v)).join(', ')})` })
       }
       const hostPort = strAt(b, 'HostPort') ?? ''
       const problem = hostPortProblem(hostPort, min, max)

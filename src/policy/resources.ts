@@ -34,11 +34,30 @@ export function checkResources (r: Obj | undefined, limits: Limits, mode: Resour
     push('Memory', `${f('Memory')}=${memory} (${bytes(memory)}) is above the maximum ${limits.maxMemory} (${bytes(limits.maxMemory)})`)
   }
 
+  // MemorySwap is memory+swap, not swap alone (Docker docs, --memory-swap):
+  // -1 is unlimited, 0 unset, and a positive value must be at least Memory.
+  // Issue 10 finding 6: a positive value had no cap (1 PiB was accepted).
   const swap = numAt(r, 'MemorySwap')
-  if (swap !== undefined && swap < 0 && limits.maxMemory > 0) {
-    // -1 is unlimited swap: the memory cap would only bound RAM, not what the
-    // container can push to the host's swap (Docker docs, --memory-swap).
+  const swapCap = maxMemorySwap(limits)
+  if (swap !== undefined && swap < 0 && (limits.maxMemory > 0 || swapCap > 0)) {
+    // Unlimited swap: the memory cap would only bound RAM, not what the
+    // container can push to the host's swap.
     push('MemorySwap', `${f('MemorySwap')}=${swap} is not allowed (unlimited swap bypasses the memory cap)`)
+  } else if (swap !== undefined && swap > 0) {
+    if (swapCap > 0 && swap > swapCap) {
+      push('MemorySwap', `${f('MemorySwap')}=${swap} (${bytes(swap)}) is above the maximum ${swapCap} (${bytes(swapCap)}) for memory+swap`)
+    } else if (memory !== undefined && memory > 0 && swap < memory) {
+      // dockerd refuses this too ("Minimum memoryswap limit should be larger than memory limit").
+      push('MemorySwap', `${f('MemorySwap')}=${swap} is below ${f('Memory')}=${memory} (MemorySwap is memory+swap, so it must be at least Memory)`)
+    }
+  }
+
+  // /dev/shm is a tmpfs in host RAM whose size dockerd takes from the body or
+  // from its own --default-shm-size; HostConfig only.
+  const shm = numAt(r, 'ShmSize')
+  if (shm !== undefined && shm < 0) push('ShmSize', `${f('ShmSize')}=${shm} is not allowed (negative)`)
+  else if (shm !== undefined && limits.maxTmpfsSize > 0 && shm > limits.maxTmpfsSize) {
+    push('ShmSize', `${f('ShmSize')}=${shm} (${bytes(shm)}) is above the maximum ${limits.maxTmpfsSize} (${bytes(limits.maxTmpfsSize)})`)
   }
 
   const maxCpu = limits.maxNanoCpus
@@ -90,11 +109,18 @@ export function checkResources (r: Obj | undefined, limits: Limits, mode: Resour
   return out
 }
 
+/** The memory+swap cap: maxMemorySwap, or 2 x maxMemory when it is absent (Docker's own ratio); 0 = none. */
+export function maxMemorySwap (limits: Limits): number {
+  return limits.maxMemorySwap ?? 2 * limits.maxMemory
+}
+
 /** Fill in what the body left unset, so every created container is capped. */
 export function injectResourceDefaults (hc: Obj, limits: Limits): void {
   const dflt = (def: number, max: number): number => def > 0 ? def : max
   const memory = dflt(limits.defaultMemory, limits.maxMemory)
-  if (memory > 0 && !((numAt(hc, 'Memory') ?? 0) > 0)) hc.Memory = memory
+  const askedSwap = numAt(hc, 'MemorySwap') ?? 0
+  // A body that gives only MemorySwap (memory+swap) gets a Memory within it, as dockerd requires.
+  if (memory > 0 && !((numAt(hc, 'Memory') ?? 0) > 0)) hc.Memory = askedSwap > 0 ? Math.min(memory, askedSwap) : memory
 
   const cpu = dflt(limits.defaultNanoCpus, limits.maxNanoCpus)
   const quota = numAt(hc, 'CpuQuota') ?? 0
@@ -107,6 +133,18 @@ export function injectResourceDefaults (hc: Obj, limits: Limits): void {
 
   const pids = dflt(limits.defaultPidsLimit, limits.maxPidsLimit)
   if (pids > 0 && !((numAt(hc, 'PidsLimit') ?? 0) > 0)) hc.PidsLimit = pids
+
+  // dockerd turns MemorySwap 0 into 2 x Memory (daemon_unix.go
+  // adaptContainerSettings) and drops it where swap accounting is off:
+  // make that explicit and within maxMemorySwap, never below Memory.
+  const mem = numAt(hc, 'Memory') ?? 0
+  if (mem > 0 && (numAt(hc, 'MemorySwap') ?? 0) === 0) {
+    const cap = maxMemorySwap(limits) > 0 ? maxMemorySwap(limits) : Infinity
+    hc.MemorySwap = Math.max(mem, Math.min(2 * mem, cap))
+  }
+
+  // The daemon's --default-shm-size differs per host (64 MiB unless set).
+  if (limits.defaultShmSize > 0 && !((numAt(hc, 'ShmSize') ?? 0) > 0)) hc.ShmSize = limits.defaultShmSize
 }
 
 /**

@@ -7,6 +7,9 @@ import { CLI_CREATE_PLAIN } from './fixtures'
 /** What an allowed create forwards: the vetted body, capped, stamped, with its container references. */
 
 const GiB = 1024 ** 3
+const MiB = 1024 ** 2
+/** What every create gets besides the caps: host-dependent daemon defaults made explicit (host-defaults.test.ts). */
+const HOST_DEFAULTS = { ShmSize: 64 * MiB, CgroupnsMode: 'private', IpcMode: 'private' }
 const alice: PolicyContext = { principal: 'alice', scopes: ['containers:write'], ownerLabel: 'docker-gateway.owner', ownershipEnabled: true }
 
 function allowed (body: unknown, config = defaultPolicyConfig, ctx = alice) {
@@ -19,7 +22,7 @@ t.test('absent resources get the configured defaults', async t => {
   const d = allowed({ Image: 'x' })
   t.same(d.body, {
     Image: 'x',
-    HostConfig: { Memory: 1 * GiB, NanoCpus: 1e9, PidsLimit: 1024 },
+    HostConfig: { Memory: 1 * GiB, NanoCpus: 1e9, PidsLimit: 1024, MemorySwap: 2 * GiB, ...HOST_DEFAULTS },
     Labels: { 'docker-gateway.owner': 'alice' }
   })
 })
@@ -34,14 +37,14 @@ t.test('the docker CLI\'s zeros mean unset and get the defaults too', async t =>
 
 t.test('values within the caps are kept', async t => {
   const hc = allowed({ Image: 'x', HostConfig: { Memory: 2 * GiB, NanoCpus: 5e8, PidsLimit: 64 } }).body.HostConfig
-  t.same(hc, { Memory: 2 * GiB, NanoCpus: 5e8, PidsLimit: 64 })
+  t.same(hc, { Memory: 2 * GiB, NanoCpus: 5e8, PidsLimit: 64, MemorySwap: 4 * GiB, ...HOST_DEFAULTS })
 })
 
 t.test('a CPU quota is not combined with NanoCpus', async t => {
   t.same(allowed({ Image: 'x', HostConfig: { CpuQuota: 150000, CpuPeriod: 100000 } }).body.HostConfig,
-    { CpuQuota: 150000, CpuPeriod: 100000, Memory: 1 * GiB, PidsLimit: 1024 }, 'an explicit quota stands')
+    { CpuQuota: 150000, CpuPeriod: 100000, Memory: 1 * GiB, PidsLimit: 1024, MemorySwap: 2 * GiB, ...HOST_DEFAULTS }, 'an explicit quota stands')
   t.same(allowed({ Image: 'x', HostConfig: { CpuPeriod: 50000 } }).body.HostConfig,
-    { CpuPeriod: 50000, CpuQuota: 50000, Memory: 1 * GiB, PidsLimit: 1024 },
+    { CpuPeriod: 50000, CpuQuota: 50000, Memory: 1 * GiB, PidsLimit: 1024, MemorySwap: 2 * GiB, ...HOST_DEFAULTS },
     'a period alone gets the default as a quota, since the daemon refuses NanoCpus with CpuPeriod')
 })
 
@@ -49,7 +52,8 @@ t.test('caps without defaults inject the cap; no caps inject nothing', async t =
   const capOnly = resolvePolicyConfig({ resources: { maxMemory: 2 * GiB, defaultMemory: 0 } })
   t.equal((allowed({ Image: 'x' }, capOnly).body.HostConfig as Record<string, unknown>).Memory, 2 * GiB)
   const none = resolvePolicyConfig({ resources: { maxMemory: 0, defaultMemory: 0, maxNanoCpus: 0, defaultNanoCpus: 0, maxPidsLimit: 0, defaultPidsLimit: 0 } })
-  t.same(allowed({ Image: 'x', HostConfig: { Memory: 64 * GiB, PidsLimit: -1 } }, none).body.HostConfig, { Memory: 64 * GiB, PidsLimit: -1 })
+  t.same(allowed({ Image: 'x', HostConfig: { Memory: 64 * GiB, PidsLimit: -1 } }, none).body.HostConfig, { Memory: 64 * GiB, PidsLimit: -1, MemorySwap: 128 * GiB, ...HOST_DEFAULTS },
+    'without caps MemorySwap is still made explicit, as the 2 x Memory the daemon would pick')
 })
 
 t.test('the owner label is stamped next to the client\'s labels', async t => {
@@ -68,7 +72,7 @@ t.test('dropped keys are reported and not forwarded', async t => {
 
 t.test('folded keys are forwarded under their exact names', async t => {
   const d = allowed('{"image":"x","hostconfig":{"memory":1073741824,"bindſ":[],"Lin\\u212as":["db:database"]}}')
-  t.equal(JSON.stringify(d.body), '{"Image":"x","HostConfig":{"Memory":1073741824,"Binds":[],"Links":["db:database"],"NanoCpus":1000000000,"PidsLimit":1024},"Labels":{"docker-gateway.owner":"alice"}}')
+  t.equal(JSON.stringify(d.body), '{"Image":"x","HostConfig":{"Memory":1073741824,"Binds":[],"Links":["db:database"],"NanoCpus":1000000000,"PidsLimit":1024,"MemorySwap":2147483648,"ShmSize":67108864,"CgroupnsMode":"private","IpcMode":"private"},"Labels":{"docker-gateway.owner":"alice"}}')
 })
 
 t.test('every container the body joins is returned as a reference', async t => {
