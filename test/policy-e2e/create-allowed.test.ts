@@ -34,7 +34,8 @@ const FROM_TABLE: Record<string, (t: Asserts, hc: any) => void> = {
   'resources within the caps': (t, hc) => { t.same([hc.Memory, hc.NanoCpus, hc.PidsLimit], [2 * GiB, 2e9, 100]) },
   'harmless extras: Init, Tmpfs, ShmSize, User root, Entrypoint': (t, hc) => { t.same([hc.Init, hc.ShmSize, hc.ReadonlyRootfs], [true, 1 << 26, true]) },
   'unknownFields: drop (default) drops an unknown key': () => {},
-  'Runtime runc': (t, hc) => { t.equal(hc.Runtime, 'runc') }
+  'Runtime runc': (t, hc) => { t.equal(hc.Runtime, 'runc') },
+  'Tmpfs size=64m,mode=1777,exec,nosuid,nodev and no options': (t, hc) => { t.same(hc.Tmpfs, { '/run': 'size=64m,mode=1777,exec,nosuid,nodev', '/cache': '' }) }
 }
 
 /** A command for bodies without one (the test image has no default Cmd). */
