@@ -57,7 +57,8 @@ export function checkPorts (hc: Obj | undefined, rules: Rules): Violation[] {
       const ip = canonicalIp(hostIp)
       if (ip === undefined || !allowedIps.has(ip)) {
         const field = formatPath([...base, 'HostIp'])
-        out.push({ rule: 'ports', field, message: `${field}=${JSON.stringify(hostIp)} is not an allowed host address (allowed: ${rules.allowedHostIps.map(v => JSON.stringify(v)).join(', ')})` })
+        const why = ip !== undefined ? '' : hostIp.includes('%') ? ' (a zone index such as %eth0 is not accepted)' : ' (not an IP address as dockerd parses one)'
+        out.push({ rule: 'ports', field, message: `${field}=${JSON.stringify(shorten(hostIp))} is not an allowed host address${why} (allowed: ${rules.allowedHostIps.map(v => JSON.stringify(v)).join(', ')})` })
       }
       const hostPort = strAt(b, 'HostPort') ?? ''
       const problem = hostPortProblem(hostPort, min, max)
@@ -68,6 +69,11 @@ export function checkPorts (hc: Obj | undefined, rules: Rules): Violation[] {
     })
   }
   return out
+}
+
+/** An echoed value is cut short: the answer and the audit line need not carry a megabyte of it. */
+function shorten (v: string): string {
+  return v.length > 64 ? `${v.slice(0, 61)}...` : v
 }
 
 /** '' and '0' ask the daemon for a random port; otherwise a port or 'start-end' range within [min, max]. */

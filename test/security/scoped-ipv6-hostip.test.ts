@@ -33,6 +33,7 @@ if (d !== undefined) {
       t.equal(res.status, 403, `${shown}: 403, not 500`)
       t.same(Object.keys(res.json ?? {}), ['message'], `${shown}: Docker's error shape`)
       t.match(res.json?.message, /^policy denied: HostConfig\.PortBindings\["80\/tcp"\]\[0\]\.HostIp=".*" is not an allowed host address .*\(rule: ports\)$/s, `${shown}: names the field and the rule`)
+      if (hostIp.includes('%')) t.match(res.json?.message, 'a zone index such as %eth0 is not accepted', `${shown}: says why`)
       const left = await docker<Array<{ Id: string }>>('/containers/json', { query: { all: true, filters: { label: [label.filter, `dgw.case=${marker}`] } } })
       t.same(left.body, [], `${shown}: no container on the daemon`)
     }
