@@ -32,7 +32,7 @@ export type BodyKind = 'none' | 'create' | 'update' | 'exec' | 'execStart'
 
 /**
  * - short: answered at once; finite headers and body timeouts, short-call pool
- * - stream: may stay open indefinitely (follow, stream, wait); body timeout off, stream pool
+ * - stream: may stay open for long (follow, stream, wait, stop/restart with their grace period); a daemon connection of its own and one of the principal's stream slots; body timeout off
  * - upgrade: HTTP upgrade to a raw bidirectional stream (attach, exec start)
  */
 export type Traffic = 'short' | 'stream' | 'upgrade'
@@ -115,8 +115,12 @@ export const routes: readonly RouteDef[] = [
   route({ id: 'container.export', method: 'GET', path: '/containers/:id/export', scope: EXPORT, traffic: 'stream' }),
   route({ id: 'container.stats', method: 'GET', path: '/containers/:id/stats', scope: READ, traffic: 'stream', query: { stream: 'bool', 'one-shot': 'bool' } }),
   route({ id: 'container.start', method: 'POST', path: '/containers/:id/start', scope: WRITE, query: { detachKeys: 'detachKeys' } }),
-  route({ id: 'container.stop', method: 'POST', path: '/containers/:id/stop', scope: WRITE, query: { signal: 'signal', t: 'seconds' } }),
-  route({ id: 'container.restart', method: 'POST', path: '/containers/:id/restart', scope: WRITE, query: { signal: 'signal', t: 'seconds' } }),
+  // stop and restart answer only once the container has stopped, up to `t`
+  // seconds later: like a stream they get a daemon connection of their own and
+  // hold one of the principal's stream slots, so one principal's slow stops
+  // cannot fill the short-call pool every other principal shares.
+  route({ id: 'container.stop', method: 'POST', path: '/containers/:id/stop', scope: WRITE, traffic: 'stream', query: { signal: 'signal', t: 'seconds' } }),
+  route({ id: 'container.restart', method: 'POST', path: '/containers/:id/restart', scope: WRITE, traffic: 'stream', query: { signal: 'signal', t: 'seconds' } }),
   route({ id: 'container.kill', method: 'POST', path: '/containers/:id/kill', scope: WRITE, query: { signal: 'signal' } }),
   route({ id: 'container.rename', method: 'POST', path: '/containers/:id/rename', scope: WRITE, query: { name: 'containerName' } }),
   route({ id: 'container.pause', method: 'POST', path: '/containers/:id/pause', scope: WRITE }),
