@@ -40,24 +40,33 @@ export const ConfigSchema = Type.Object({
 
   /** The single daemon, as host "default". Default: the local socket if present, else tcp://127.0.0.1:2375. */
   upstream: Type.Optional(Str()),
+  /** CA file to verify an https:// daemon (port 2376 style); verification is always on. */
   upstreamCa: Type.Optional(Str()),
+  /** Client certificate file for an https:// daemon. */
   upstreamCert: Type.Optional(Str()),
+  /** Client key file for an https:// daemon. */
   upstreamKey: Type.Optional(Str()),
   /** Many daemons: name -> upstream. */
   // additionalProperties: a Record with a key pattern otherwise lets any
   // other key through unchecked (it becomes patternProperties only).
   hosts: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), HostSchema, { additionalProperties: false })),
+  /** The host that unprefixed calls go to when `hosts` names several. */
   defaultHost: Type.Optional(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' })),
 
   /** 'on' serves HTTPS (a self-signed certificate is made if none is configured), 'off' plain HTTP. */
   tls: Type.Union([Type.Literal('on'), Type.Literal('off')], { default: 'on' }),
+  /** Server certificate file (PEM); unset with tls on: a self-signed one is made in dataDir. */
   tlsCert: Type.Optional(Str()),
+  /** Server key file (PEM). */
   tlsKey: Type.Optional(Str()),
+  /** CA file that client certificates must chain to (mutual TLS). */
   tlsCa: Type.Optional(Str()),
+  /** Client certificates: not asked for, optional (token or certificate), or required. */
   tlsClientAuth: Type.Union([Type.Literal('none'), Type.Literal('optional'), Type.Literal('require')], { default: 'none' }),
 
   /** Where generated material (self-signed certificate, JWT secret) is kept. */
   dataDir: Str({ default: '.data' }),
+  /** pino level of the main log; audit lines are written at every level but silent. */
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
   /** Largest accepted request body (create, exec), in bytes. */
   bodyLimit: Type.Integer({ minimum: 1024, maximum: 64 * 1024 * 1024, default: 1024 * 1024 }),
@@ -68,6 +77,7 @@ export const ConfigSchema = Type.Object({
   apiVersionMax: Type.Optional(Type.String({ pattern: '^1\\.(0|[1-9][0-9]{0,3})$' })),
 
   upstreamTimeouts: Type.Object({
+    /** Time to connect to a daemon, ms. */
     connect: Type.Integer({ minimum: 1, default: 5000 }),
     /** Time for the daemon to send response headers; stop/restart add their `t`. */
     headers: Type.Integer({ minimum: 1, default: 60000 }),
@@ -79,6 +89,7 @@ export const ConfigSchema = Type.Object({
 
   /** Prometheus metrics at GET /metrics (issue 7 §3). */
   metrics: Type.Object({
+    /** Serve Prometheus metrics at GET /metrics. */
     enabled: Type.Boolean({ default: true }),
     /** Bearer token the scraper sends; unset leaves /metrics open like /healthz. */
     token: Type.Optional(Str())
@@ -89,6 +100,7 @@ export const ConfigSchema = Type.Object({
 
   /** Per-principal container ownership (issue 4 §2). */
   ownership: Type.Object({
+    /** Per-principal container ownership: each principal sees and reaches only its own containers. */
     enabled: Type.Boolean({ default: true }),
     /** Label stamped on every container at create; its value is the creator's `sub`. */
     label: Type.String({ pattern: '^[a-z0-9][a-z0-9.-]*[a-z0-9]$', default: 'docker-gateway.owner' }),
@@ -98,7 +110,9 @@ export const ConfigSchema = Type.Object({
 
   /** Background `/_ping` per host; drives GET /hosts and the circuit breakers. */
   healthCheck: Type.Object({
+    /** Time between two `/_ping` checks of a host, ms. */
     intervalMs: Type.Integer({ minimum: 100, default: 2000 }),
+    /** A check that takes longer has failed, ms. */
     timeoutMs: Type.Integer({ minimum: 50, default: 1000 }),
     /** Failed checks in a row before a host is down. */
     fall: Type.Integer({ minimum: 1, default: 2 }),
@@ -116,6 +130,7 @@ export const ConfigSchema = Type.Object({
   }, { default: {}, additionalProperties: false }),
   /** GET /hosts/_all/containers/json: time each host has to answer before it is reported failed. */
   fleet: Type.Object({
+    /** Time each host has to answer GET /hosts/_all/containers/json before it is reported failed, ms. */
     deadlineMs: Type.Integer({ minimum: 100, default: 5000 })
   }, { default: {}, additionalProperties: false }),
 
@@ -170,6 +185,7 @@ export const ConfigSchema = Type.Object({
   clientCertificates: Type.Optional(Type.Record(Type.String({ pattern: '^(CN=|DNS:|URI:).+$' }), ClientCertificateSchema, { additionalProperties: false })),
   /** Requests per principal (per source IP before authentication) in each window; max 0 turns the limit off. */
   rateLimit: Type.Object({
+    /** Requests per principal (per source address before authentication) in each window; 0 turns the limit off. */
     max: Type.Integer({ minimum: 0, default: 1000 }),
     /** `1m`, `30 seconds`, or milliseconds. */
     timeWindow: Type.String({ pattern: DURATION_PATTERN, default: '1m' })
