@@ -6,11 +6,12 @@ import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/que
 import { bodyError, checkBody } from '../src/docker/body'
 import { checkedTop, readCapped, type TopFetch } from '../src/docker/top'
 import { policyContext, vetBody } from '../src/docker/vet'
-import { rewriteContainerRef, type ContainerRef } from '../src/policy'
+import { rewriteContainerRef, type ContainerRef, type VolumeRef } from '../src/policy'
 import { hasScope, isAdmin } from '../src/auth/scopes'
 import type { ContainerResolver } from '../src/ownership/resolver'
 import type { GatewayMetrics } from '../src/metrics'
 import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
+import { claimVolumes } from '../src/ownership/volumes'
 import { forward } from '../src/upstream/forward'
 import { pipeUpgrade } from '../src/upstream/upgrade'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
@@ -43,6 +44,8 @@ export interface PreparedCall {
   target: string | undefined
   /** Containers a create body joins (Links, VolumesFrom, container:<x> modes): must be the caller's. */
   containerRefs: ContainerRef[]
+  /** Named volumes a create body mounts: must be the caller's (created owned by it when new). */
+  volumeRefs?: VolumeRef[]
   /** The vetted body object, when refs must be rewritten to full ids before re-serialising. */
   decoded?: Record<string, unknown>
   params: Map<string, string>
@@ -143,6 +146,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
     if (query.filters !== undefined) call.filters = query.filters
     if (vetted.body !== undefined) call.body = vetted.body
     if (vetted.decoded !== undefined) call.decoded = vetted.decoded
+    if (vetted.volumeRefs !== undefined) call.volumeRefs = vetted.volumeRefs
 
     // 7. ownership: a principal reaches only its own containers, addressed by full id.
     if (resolver !== undefined) {
@@ -273,6 +277,12 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
         throw statusError(d.status, d.message)
       }
       if (d.filters !== undefined) call.filters = d.filters
+    }
+    // Named volumes, last (it may create them): each must be the caller's (src/ownership/volumes.ts).
+    const volumes = await claimVolumes(call.host, call.volumeRefs ?? [], caller, r.ownerLabel)
+    if (!volumes.ok) {
+      gw.reason = volumes.reason
+      throw volumes.status === 403 ? new Forbidden(volumes.message) : statusError(volumes.status, volumes.message)
     }
   }
 

@@ -13,14 +13,15 @@ import { checkPorts } from './ports'
 import { checkPrivileges } from './privileges'
 import { checkOomScoreAdj, checkResources, checkRestartPolicy, checkUlimits, injectResourceDefaults } from './resources'
 import { checkSysctls } from './sysctls'
+import { checkVolumeMounts, collectVolumeRefs } from './volume-refs'
 import { badRequest, denied, type CreateDecision, type PolicyContext, type Violation } from './types'
 
 /**
  * Vet a `POST /containers/create` body. The decision's `body` is what to
  * forward (re-serialised with JSON.stringify): the body as the daemon would
  * decode it, minus unknown keys, with resource defaults and the owner label
- * filled in. `containerRefs` are the containers it joins, which the caller
- * must own.
+ * filled in. `containerRefs` are the containers it joins and `volumeRefs`
+ * the named volumes it mounts, which the caller must own.
  */
 export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext): CreateDecision {
   const rules = effectivePolicy(config, ctx)
@@ -54,6 +55,7 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
     ...checkPrivileges(hc, rules),
     ...refs.violations,
     ...checkMounts(hc, rules),
+    ...checkVolumeMounts(hc, ctx),
     ...checkSysctls(body, rules),
     ...checkPorts(hc, rules),
     ...checkResources(hc, rules.resources, 'create', 'HostConfig.'),
@@ -71,7 +73,7 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
   injectResourceDefaults(hostConfig, rules.resources)
   injectNamespaceDefaults(hostConfig)
   stampOwner(body, ctx)
-  return { allow: true, body, containerRefs: refs.refs, dropped: dropped.map(describeDropped) }
+  return { allow: true, body, containerRefs: refs.refs, volumeRefs: collectVolumeRefs(hostConfig), dropped: dropped.map(describeDropped) }
 }
 
 const legacyExtra = new Set(LEGACY_TOP_LEVEL_EXTRA.map(goFoldKey))

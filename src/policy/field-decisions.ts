@@ -46,6 +46,7 @@ const R = {
   hostNs: 'host-namespace',
   nsMode: 'namespace-mode',
   containerRef: 'container-ref',
+  volumeRef: 'volume-ref',
   devices: 'devices',
   ulimits: 'ulimits',
   restart: 'restart-policy',
@@ -119,7 +120,7 @@ const HOST_CONFIG: Table = {
   NanoCpus: dflt(R.resources, 'CPU limit: defaultNanoCpus injected (as CpuQuota when a CpuPeriod is set) unless a CPU limit is given, capped at maxNanoCpus'),
   PidsLimit: dflt(R.resources, 'pids cgroup limit: defaultPidsLimit injected when absent or 0, capped at maxPidsLimit'),
   MemorySwap: dflt(R.resources, 'memory+swap: -1 (unlimited) refused, at least Memory, capped at maxMemorySwap; 2 x Memory within the cap injected when absent (what dockerd would pick, made explicit)'),
-  Binds: bounded(R.bindMount, 'host paths must lie under allowedBindPrefixes after cleaning (and be :ro if required); other entries are local volumes'),
+  Binds: bounded([R.bindMount, R.volumeRef], 'host paths must lie under allowedBindPrefixes after cleaning (and be :ro if required); a named volume must be the caller own (the gateway creates it, owner-labelled, when new); anonymous volumes are fresh'),
   ContainerIDFile: allow('used by the docker CLI only (it writes the file on the client); dockerd stores and ignores it'),
   LogConfig: allow(STRUCT),
   NetworkMode: bounded([R.hostNs, R.containerRef], '"host" refused, container:<x> must be the caller own container'),
@@ -240,7 +241,7 @@ export const FIELD_DECISIONS: Readonly<Record<string, Table>> = {
   },
   Mount: {
     Target: allow('path inside the container'),
-    Source: bounded([R.bindMount, R.image], 'bind: a host path under allowedBindPrefixes; image: the image allow-list; volume: a volume name'),
+    Source: bounded([R.bindMount, R.image, R.volumeRef], 'bind: a host path under allowedBindPrefixes; image: the image allow-list; volume: a volume name the caller owns (created owner-labelled by the gateway when new), or empty for an anonymous volume'),
     Type: bounded(R.mountType, 'bind, volume, tmpfs or image only'),
     ReadOnly: bounded(R.bindMount, 'binds must be read-only when requireReadOnlyBinds'),
     Consistency: allow('Docker Desktop file-sharing hint; ignored on Linux'),
@@ -258,9 +259,9 @@ export const FIELD_DECISIONS: Readonly<Record<string, Table>> = {
   },
   VolumeOptions: {
     NoCopy: allow('skips copying image content into a new volume'),
-    Labels: allow('labels stored on a newly created local volume'),
+    Labels: bounded(R.volumeRef, 'labels of a new named volume (the gateway creates it with them); the owner label is the gateway own and refused'),
     DriverConfig: allow(STRUCT),
-    Subpath: allow('a subdirectory inside the volume, opened by dockerd without following symlinks out of it')
+    Subpath: allow('a subdirectory inside a volume the caller owns (volume-ref), opened by dockerd without following symlinks out of it')
   },
   DriverConfig: {
     Name: bounded(R.volumeDriver, 'only the local driver'),

@@ -58,7 +58,7 @@ export type BindSpec =
 export type ParsedBind = { ok: true, spec: BindSpec } | { ok: false, reason: string }
 
 /** Docker's rule for local volume names (volume/local: `[a-zA-Z0-9][a-zA-Z0-9_.-]+`). */
-const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
+export const VOLUME_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]+$/
 /** Modes the daemon accepts as a lone second part ("/foo:rw" is not a bind). */
 const MODE_WORDS = new Set(['ro', 'rw', 'z', 'Z', 'nocopy', 'private', 'rprivate', 'shared', 'rshared', 'slave', 'rslave', 'consistent', 'cached', 'delegated'])
 

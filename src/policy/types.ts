@@ -27,6 +27,20 @@ export interface ContainerRef {
   suffix: string
 }
 
+/**
+ * A named volume the body mounts, which the caller must own (volume-refs.ts).
+ * The HTTP layer creates it first, owned by the caller, or finds the
+ * existing one and checks its owner label (src/ownership/volumes.ts).
+ */
+export interface VolumeRef {
+  /** Human-readable location, e.g. `HostConfig.Binds[0]` or `HostConfig.Mounts[1].Source`. */
+  field: string
+  /** The volume name as sent (a Mount Source may be no valid name: the ownership step refuses it, src/ownership/volumes.ts). */
+  name: string
+  /** Labels the caller asked a new volume to carry (Mount VolumeOptions.Labels; never the owner label). */
+  labels: Record<string, string>
+}
+
 /** One broken rule. `message` names the field and what is wrong with it. */
 export interface Violation {
   rule: string
@@ -45,7 +59,7 @@ export type Denial = {
 }
 
 export type CreateDecision =
-  | { allow: true, body: Record<string, unknown>, containerRefs: ContainerRef[], dropped: string[] }
+  | { allow: true, body: Record<string, unknown>, containerRefs: ContainerRef[], volumeRefs: VolumeRef[], dropped: string[] }
   | Denial
 
 export type ExecDecision = { allow: true, body: Record<string, unknown>, dropped: string[] } | Denial

@@ -180,6 +180,8 @@ const VIOLATION_PROBES: Readonly<Record<string, Probe>> = {
   'host-namespace': { vet: 'create', body: hc({ PidMode: 'host' }) },
   'namespace-mode': { vet: 'create', body: hc({ UTSMode: 'other' }) },
   'container-ref': { vet: 'create', body: hc({ VolumesFrom: [''] }) },
+  // The pure half of volume-ref (the owner half needs the daemon: test/security/volume-ownership).
+  'volume-ref': { vet: 'create', body: hc({ Mounts: [{ Type: 'volume', Source: 'v1', Target: '/v', VolumeOptions: { Labels: { 'docker-gateway.owner': 'bob' } } }] }) },
   devices: { vet: 'update', body: { Devices: [{ PathOnHost: '/dev/sda', PathInContainer: '/dev/sda', CgroupPermissions: 'rwm' }] } },
   ulimits: { vet: 'create', body: hc({ Ulimits: [{ Name: 'rtprio', Soft: 1, Hard: 1 }] }) },
   'restart-policy': { vet: 'update', body: { RestartPolicy: { Name: 'sometimes' } } },
