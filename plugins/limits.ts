@@ -85,6 +85,14 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
       `connection refused: the gateway holds limits.maxConnections = ${maxConnections} connections`)
   })
 
+  // HTTPS: a TLS handshake not done within the header deadline (src/limits/server.ts) is cut by
+  // tls.Server, which destroys the socket after this event.
+  server.on('tlsClientError', (err: NodeJS.ErrnoException, socket: Socket) => {
+    if (err.code !== 'ERR_TLS_HANDSHAKE_TIMEOUT') return
+    log.hit('headersTimeoutMs', { ip: socket.remoteAddress, max: limits.headersTimeoutMs },
+      `connection closed: its TLS handshake was not complete within limits.headersTimeoutMs = ${limits.headersTimeoutMs} ms`)
+  })
+
   const gate = new AddressGate(limits.maxConnectionsPerAddress)
   server.on('connection', (socket: Socket) => {
     const id = connectionId(socket)

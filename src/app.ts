@@ -100,7 +100,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     })
   }
   // https.createServer takes http.createServer's options next to the TLS ones.
-  if (opts.https !== undefined) serverOptions.https = { ...opts.https, ...timeouts.node }
+  if (opts.https !== undefined) serverOptions.https = { ...opts.https, ...timeouts.node, handshakeTimeout: timeouts.tlsHandshakeTimeout }
   app = Fastify(serverOptions) as unknown as FastifyInstance
 
   const hosts = new HostRegistry(config)

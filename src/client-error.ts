@@ -28,6 +28,11 @@ export interface ClientErrorHooks {
 export const kParserRejection = Symbol('docker-gateway.parserRejection')
 export type RejectedRequest = IncomingMessage & { [kParserRejection]?: ParserRejection }
 
+/** An error of the TLS layer before any HTTP request (ERR_TLS_*, OpenSSL's ERR_SSL_*, which also carry `library`). */
+export function isTlsFailure (err: NodeJS.ErrnoException & { library?: string }): boolean {
+  return /^ERR_(TLS|SSL)_/.test(err.code ?? '') || err.library !== undefined
+}
+
 /** The status and message for a parser error code; Node's own choice of 408/431/400 (lib/_http_server.js socketOnError). */
 export function rejectionAnswer (code: string | undefined): { status: number, reason: string, message: string } {
   if (code === 'HPE_HEADER_OVERFLOW') return { status: 431, reason: `http parser: ${code}`, message: 'request headers are too large' }
@@ -54,6 +59,13 @@ export function dockerClientErrorHandler (hooks: ClientErrorHooks): (err: NodeJS
   return (err, socket) => {
     // A reset is the client leaving, not a request; an in-flight request records it itself.
     if (err.code === 'ECONNRESET') return
+    if (isTlsFailure(err)) {
+      // https.Server hands TLS failures (a handshake timeout, a bad ClientHello) to this handler
+      // and destroys the socket only when there is none (lib/https.js tlsClientError): no HTTP
+      // was spoken, so no HTTP answer and no request line; the limit log records the timeout.
+      socket.destroy()
+      return
+    }
     const answer = rejectionAnswer(err.code)
     if (answer.status === 408) hooks.headerDeadline?.(socket.remoteAddress)
     // The response Node assigned to this connection, if a request is in flight (private but

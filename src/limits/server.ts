@@ -39,6 +39,11 @@ export interface ServerTimeouts {
   /** fastify's own options, which it sets on the server after creating it. */
   requestTimeout: number
   keepAliveTimeout: number
+  /**
+   * HTTPS only: the TLS handshake gets the same deadline. Node's HTTP parser (and so
+   * headersTimeout) starts after the handshake, and tls.Server's own default is 120 s.
+   */
+  tlsHandshakeTimeout: number
 }
 
 /** The server options that carry the pre-authentication deadlines. */
@@ -46,6 +51,7 @@ export function serverTimeouts (limits: Limits): ServerTimeouts {
   return {
     node: { headersTimeout: limits.headersTimeoutMs, connectionsCheckingInterval: connectionsCheckingInterval(limits.headersTimeoutMs) },
     requestTimeout: limits.requestTimeoutMs,
-    keepAliveTimeout: limits.keepAliveTimeoutMs
+    keepAliveTimeout: limits.keepAliveTimeoutMs,
+    tlsHandshakeTimeout: limits.headersTimeoutMs
   }
 }

@@ -1,9 +1,11 @@
 import net from 'node:net'
 import t from 'tap'
+import { Agent, request } from 'undici'
 import { requireDaemon } from '../helpers/env'
 import { cleanupLabel, docker, testLabel } from '../helpers/docker'
 import { sleep, waitFor } from '../helpers/wait'
 import { startWatchedGateway, type WatchedGateway } from './gateway-app'
+import { makeTestCa, startHttpsGateway } from '../helpers/tls'
 
 /**
  * Issue 10 finding 2: no cap on connections in total or per client address,
@@ -12,10 +14,10 @@ import { startWatchedGateway, type WatchedGateway } from './gateway-app'
  *
  * All traffic is loopback; other loopback source addresses (127.0.0.2...)
  * stand for other clients. Caps here are small so the test is quick:
- * 5 unauthenticated connections per address, a 1.5 s header deadline.
+ * 5 unauthenticated connections per address, a 3 s header deadline.
  */
 const PER_ADDRESS = 5
-const DEADLINE_MS = 1500
+const DEADLINE_MS = 3000
 /** Refused connections are closed at once; admitted ones live until the deadline. */
 const REFUSED_WITHIN_MS = 600
 const d = requireDaemon(t)
@@ -100,7 +102,7 @@ if (d !== undefined) {
     for (const [i, at] of closedAt.entries()) {
       const c = admitted[i] as Conn
       const after = at === 0 ? 'not' : `${at - c.openedAt} ms after it opened`
-      t.ok(at > 0 && at - c.openedAt >= DEADLINE_MS - 100 && at - c.openedAt <= DEADLINE_MS + 1500, `connection ${i} (${i % 2 === 1 ? 'half-sent' : 'idle'}) closed ${after}, at the header deadline`)
+      t.ok(at > 0 && at - c.openedAt >= DEADLINE_MS - 100 && at - c.openedAt <= DEADLINE_MS + 3000, `connection ${i} (${i % 2 === 1 ? 'half-sent' : 'idle'}) closed ${after}, at the header deadline`)
       t.match(c.received(), /^HTTP\/1\.1 408 Request Timeout\r\n[^]*\r\n\r\n\{"message":"request headers not received in time"\}$/, 'with a 408 in Docker\'s shape')
     }
 
@@ -177,5 +179,25 @@ if (d !== undefined) {
     await Promise.all(conns.map(async c => await c.closed))
     const answer = await waitFor(async () => { const a = await ask(gw, '127.0.0.7', '/_ping', gw.token('admin', 'admin')); return a.status !== 0 ? a : undefined }, 2000)
     t.same(answer, { status: 200, body: 'OK' }, 'after the deadline freed the gateway, a valid call is answered by the daemon')
+  })
+
+  t.test('over HTTPS the TLS handshake has the same deadline (tls.Server\'s own is 120 s)', async t => {
+    const ca = await makeTestCa(t)
+    const gw = await startHttpsGateway(t, ca, env)
+    const conns: Conn[] = []
+    t.teardown(() => { destroyAll(conns) })
+    // Plain TCP, no ClientHello: the HTTP parser (and its header deadline) never starts.
+    for (let i = 0; i < 4; i++) conns.push(await open(gw.port, '127.0.0.8'))
+    await sleep(REFUSED_WITHIN_MS)
+    t.ok(conns.every(c => !c.isClosed()), 'below the per-address cap: admitted, and open before the deadline')
+    const closedAt = await Promise.all(conns.map(async c => await Promise.race([c.closed, sleep(DEADLINE_MS + 5000).then(() => 0)])))
+    for (const [i, at] of closedAt.entries()) {
+      const c = conns[i] as Conn
+      t.ok(at > 0 && at - c.openedAt >= DEADLINE_MS - 100 && at - c.openedAt <= DEADLINE_MS + 3000, `connection ${i} without a handshake closed ${at === 0 ? 'not' : `${at - c.openedAt} ms after it opened`}, at the deadline`)
+    }
+    const agent = new Agent({ connect: { ca: ca.caPem } })
+    t.teardown(async () => { await agent.destroy() })
+    const answer = await request(`${gw.url}/_ping`, { dispatcher: agent, headers: { authorization: `Bearer ${gw.token({ sub: 'admin', scope: 'admin' })}` } })
+    t.equal(await answer.body.text(), 'OK', 'a client that does the handshake is answered by the daemon')
   })
 }

@@ -106,6 +106,6 @@ t.test('server deadlines', async t => {
     t.equal(connectionsCheckingInterval(deadline as number), interval, `header deadline ${deadline} ms is checked every ${interval} ms`)
   }
   const defaults = serverTimeouts(loadConfig({}, () => false).limits)
-  t.same(defaults, { node: { headersTimeout: 10_000, connectionsCheckingInterval: 1000 }, requestTimeout: 60_000, keepAliveTimeout: 65_000 },
-    'defaults: a head within 10 s (cut within 11 s), the whole request within 60 s, idle keep-alive 65 s')
+  t.same(defaults, { node: { headersTimeout: 10_000, connectionsCheckingInterval: 1000 }, requestTimeout: 60_000, keepAliveTimeout: 65_000, tlsHandshakeTimeout: 10_000 },
+    'defaults: a TLS handshake and a head within 10 s each (the head cut within 11 s), the whole request within 60 s, idle keep-alive 65 s')
 })
