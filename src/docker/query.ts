@@ -50,6 +50,8 @@ const TIMESTAMP = /^[0-9A-Za-z.:+-]{1,64}$/
 const CONDITION = /^(not-running|next-exit|removed)$/
 const PLATFORM = /^[a-z0-9_./-]{0,64}$/
 const DETACH_KEYS = /^[a-z0-9,-]{0,64}$/
+/** Names that read as a container ID or short ID (docker ps shows 12 hex digits). */
+const ID_LIKE_NAME = /^[0-9a-f]{12,64}$/
 
 /** Bounds of a `filters` value: enough for any CLI or SDK use, far below the header limit. */
 export const FILTER_LIMITS = { values: 64, valueLength: 512 }
@@ -77,11 +79,17 @@ function checkValue (kind: ParamKind, name: string, value: string): string | und
     case 'seconds': return bounded(name, value, -1, 86400)
     case 'ttySize': return bounded(name, value, 0, 65535)
     case 'signal': return SIGNAL.test(value) ? undefined : `invalid signal "${value}"`
-    case 'containerName':
-      return CONTAINER_REF.test(value.startsWith('/') ? value.slice(1) : value)
-        ? undefined
-        // The daemon's own wording for a bad name (daemon/names.go).
-        : `Invalid container name (${value}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`
+    case 'containerName': {
+      const name = value.startsWith('/') ? value.slice(1) : value
+      // The daemon's own wording for a bad name (daemon/names.go).
+      if (!CONTAINER_REF.test(name)) return `Invalid container name (${value}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`
+      // dockerd's GetContainer matches a full ID, then a name, then an ID
+      // prefix (moby daemon/container.go): a container named like the short
+      // ID of another one would answer for it to anyone (admin included) who
+      // uses the short ID that docker ps shows. 12 hex digits is that short ID.
+      if (ID_LIKE_NAME.test(name)) return `Invalid container name (${value}): a name of 12 to 64 hex digits would be taken for a container ID`
+      return undefined
+    }
     case 'psArgs': {
       const parsed = parsePsArgs(value)
       return parsed.ok ? undefined : parsed.message

@@ -100,6 +100,11 @@ const bad: Array<[string, string, string]> = [
   ['container.rename', 'name=bad/name', 'Invalid container name'],
   ['container.rename', 'name=-x', 'Invalid container name'],
   ['container.create', 'name=a', 'Invalid container name'],
+  // Names that read as a short or full container ID (issue 10 review): the daemon matches names before ID prefixes.
+  ['container.create', 'name=0123456789ab', 'would be taken for a container ID'],
+  ['container.create', 'name=/0123456789ab', 'would be taken for a container ID'],
+  ['container.create', 'name=' + 'f'.repeat(64), 'would be taken for a container ID'],
+  ['container.rename', 'name=deadbeefcafe0', 'would be taken for a container ID'],
   ['container.logs', 'tail=-5', 'expected "all" or a number'],
   ['container.top', 'ps_args=aux;reboot', 'not one of the accepted forms'],
   ['container.top', 'ps_args=' + encodeURIComponent('-ofname,rtprio=PID,pid,user,args e -e --sort=-pid'), 'ps_args'],
@@ -111,6 +116,13 @@ const bad: Array<[string, string, string]> = [
   ['container.inspect', 'size=' + 'x'.repeat(17), 'expected a boolean'],
   ['container.wait', 'condition=forever', 'not-running']
 ]
+t.test('names that only look a little like IDs are still accepted', async t => {
+  for (const name of ['db', 'cafe', '0123456789a', 'ABCDEF012345', '0123456789abg', 'web-0123456789ab', 'f'.repeat(65)]) {
+    const q = validateQuery(route('container.create'), `name=${name}`)
+    t.ok(q.ok, `${name}: ${q.ok ? 'accepted' : q.message}`)
+  }
+})
+
 for (const [id, qs, msg] of bad) {
   t.test(`${id} ?${qs} is refused`, async t => {
     const q = validateQuery(route(id), qs)
