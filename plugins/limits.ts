@@ -1,9 +1,13 @@
 import { readFileSync } from 'node:fs'
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import type { Config } from '../src/config/schema'
 import { AddressGate } from '../src/limits/address-gate'
+import { addressKey } from '../src/limits/address-key'
+import { IdleConnections } from '../src/limits/idle-connections'
+import { PrincipalConnections } from '../src/limits/principal-connections'
 import type { LimitLog } from '../src/limits/log-throttle'
 import { StreamSlots } from '../src/limits/stream-slots'
 import { defaultMaxConnections, parseOpenFileLimit } from '../src/limits/server'
@@ -15,9 +19,15 @@ import { TooManyRequests } from '../src/errors'
  *
  *  - total connections: server.maxConnections (net.Server closes the rest at
  *    accept and emits 'drop');
- *  - unauthenticated connections per client address: counted on 'connection',
- *    refused (destroyed) beyond the cap, no longer counted once a request on
- *    the connection authenticated (onRequest, after plugins/authenticate);
+ *  - unauthenticated connections per client address (IPv6 per /64): counted on
+ *    'connection', refused (destroyed) beyond the cap, no longer counted once a
+ *    request on the connection authenticated (onRequest, after plugins/authenticate);
+ *  - open connections per principal: the first principal authenticated on a
+ *    connection owns it until it closes; over the cap, the request is a 429
+ *    with `Connection: close` and the connection is closed;
+ *  - near the total cap, the longest-idle keep-alive connections are closed so
+ *    that a new client is accepted (src/limits/idle-connections.ts says why
+ *    not server.closeIdleConnections());
  *  - concurrent streams per principal: `fastify.streamLimits.hold()` before a
  *    stream is forwarded, released when the response closes, however it ends;
  *  - hijacked streams: TCP keepalive and an idle timeout, given to pipeUpgrade
@@ -94,25 +104,56 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
   })
 
   const gate = new AddressGate(limits.maxConnectionsPerAddress)
+  const owners = new PrincipalConnections(limits.connectionsPerPrincipal)
+  const idle = new IdleConnections<Socket>(maxConnections)
   server.on('connection', (socket: Socket) => {
     const id = connectionId(socket)
     const address = socket.remoteAddress
     if (id === undefined || address === undefined) return
-    if (!gate.admit(id, address)) {
-      log.hit('maxConnectionsPerAddress', { ip: address, max: limits.maxConnectionsPerAddress },
-        `connection refused: ${address} holds limits.maxConnectionsPerAddress = ${limits.maxConnectionsPerAddress} unauthenticated connections`)
+    const key = addressKey(address)
+    if (!gate.admit(id, key)) {
+      log.hit('maxConnectionsPerAddress', { ip: address, key, max: limits.maxConnectionsPerAddress },
+        `connection refused: ${key} holds limits.maxConnectionsPerAddress = ${limits.maxConnectionsPerAddress} unauthenticated connections`)
       socket.destroy()
       return
     }
-    socket.once('close', () => { gate.closed(id) })
+    idle.opened(id)
+    socket.once('close', () => { gate.closed(id); owners.closed(id); idle.closed(id) })
+    const reclaimed = idle.reclaim()
+    if (reclaimed.length > 0) {
+      log.hit('idleReclaimed', { ip: address, closed: reclaimed.length, max: maxConnections },
+        `idle keep-alive connections closed: the gateway is near limits.maxConnections = ${maxConnections}`)
+      for (const s of reclaimed) s.destroy()
+    }
+  })
+
+  // Idle tracking: a request in flight (hijacked ones never end as a 'request') keeps its connection.
+  server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+    const id = connectionId(req.socket)
+    if (id === undefined) return
+    idle.requestStarted(id)
+    res.once('close', () => {
+      // A response that closes its connection (Connection: close, an error) leaves nothing to reclaim.
+      if (!req.socket.destroyed && res.writableFinished && res.shouldKeepAlive) idle.responseEnded(id, req.socket)
+    })
   })
 
   // Registered after authenticate: a granted request has its principal by now.
-  fastify.addHook('onRequest', (request, _reply, done) => {
-    if (request.gw.principal !== undefined) {
-      const id = connectionId(request.raw.socket)
-      if (id !== undefined) gate.authenticated(id)
+  fastify.addHook('onRequest', (request, reply, done) => {
+    const principal = request.gw.principal
+    const id = connectionId(request.raw.socket)
+    if (principal === undefined || id === undefined) { done(); return }
+    if (owners.claim(id, principal) === 'over') {
+      // Still unauthenticated for its address until it closes, which it does after this answer.
+      request.gw.reason = 'limit: connections per principal'
+      log.hit('connectionsPerPrincipal', { principal, ip: request.ip, max: owners.maxPerPrincipal },
+        `connection refused: ${principal} holds limits.connectionsPerPrincipal = ${owners.maxPerPrincipal} connections`)
+      reply.raw.shouldKeepAlive = false
+      void reply.header('connection', 'close')
+      done(new TooManyRequests(`too many open connections: at most ${owners.maxPerPrincipal} per principal; close or reuse one and retry`))
+      return
     }
+    gate.authenticated(id)
     done()
   })
 

@@ -35,6 +35,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_HEADERS_TIMEOUT: 'limits.headersTimeoutMs',
   GATEWAY_REQUEST_TIMEOUT: 'limits.requestTimeoutMs',
   GATEWAY_KEEP_ALIVE_TIMEOUT: 'limits.keepAliveTimeoutMs',
+  GATEWAY_CONNECTIONS_PER_PRINCIPAL: 'limits.connectionsPerPrincipal',
   GATEWAY_STREAMS_PER_PRINCIPAL: 'limits.streamsPerPrincipal',
   GATEWAY_STREAM_KEEPALIVE: 'limits.streamKeepAliveMs',
   GATEWAY_STREAM_IDLE_TIMEOUT: 'limits.streamIdleTimeoutMs',

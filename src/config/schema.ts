@@ -145,7 +145,10 @@ export const ConfigSchema = Type.Object({
      * Unset: a third of the process's open-file limit (each stream also holds a daemon socket), at most 4096.
      */
     maxConnections: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000 })),
-    /** Open connections per client address that have not yet carried an authenticated request. */
+    /**
+     * Open connections per client address that have not yet carried an authenticated request.
+     * IPv6 clients count per /64 (one host can use any address of its /64); `::ffff:a.b.c.d` counts as a.b.c.d.
+     */
     maxConnectionsPerAddress: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 64 }),
     /** A request head not complete this long after the connection (or the request) began is answered 408 and closed. */
     headersTimeoutMs: Type.Integer({ minimum: 500, maximum: 600_000, default: 10_000 }),
@@ -153,6 +156,11 @@ export const ConfigSchema = Type.Object({
     requestTimeoutMs: Type.Integer({ minimum: 0, maximum: 3_600_000, default: 60_000 }),
     /** An idle keep-alive connection is closed after this long (Docker's Go client keeps idle ones 90 s). */
     keepAliveTimeoutMs: Type.Integer({ minimum: 1000, maximum: 600_000, default: 65_000 }),
+    /**
+     * Open connections per principal: a connection belongs to the first principal authenticated on it until it closes.
+     * A request that would take one more is answered 429 and its connection closed.
+     */
+    connectionsPerPrincipal: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 64 }),
     /** Concurrent streams (logs, stats, export, wait, attach, exec start) per principal; more are answered 429. */
     streamsPerPrincipal: Type.Integer({ minimum: 1, maximum: 100_000, default: 32 }),
     /** TCP keepalive on both sockets of a hijacked stream (attach, exec): first probe after this much silence. */

@@ -85,6 +85,7 @@ t.test('limits: safe defaults, each settable from the environment', async t => {
   t.equal(d.requestTimeoutMs, 60_000)
   t.equal(d.keepAliveTimeoutMs, 65_000)
   t.equal(d.streamsPerPrincipal, 32)
+  t.equal(d.connectionsPerPrincipal, 64)
   t.equal(d.streamKeepAliveMs, 60_000)
   t.equal(d.streamIdleTimeoutMs, 3_600_000)
   t.equal(d.logIntervalMs, 60_000)
@@ -95,11 +96,13 @@ t.test('limits: safe defaults, each settable from the environment', async t => {
     GATEWAY_REQUEST_TIMEOUT: '0',
     GATEWAY_KEEP_ALIVE_TIMEOUT: '5000',
     GATEWAY_STREAMS_PER_PRINCIPAL: '3',
+    GATEWAY_CONNECTIONS_PER_PRINCIPAL: '7',
     GATEWAY_STREAM_KEEPALIVE: '10000',
     GATEWAY_STREAM_IDLE_TIMEOUT: '0'
   }, () => false).limits
-  t.same(c, { maxConnections: 100, maxConnectionsPerAddress: 5, headersTimeoutMs: 2000, requestTimeoutMs: 0, keepAliveTimeoutMs: 5000, streamsPerPrincipal: 3, streamKeepAliveMs: 10_000, streamIdleTimeoutMs: 0, logIntervalMs: 60_000 })
+  t.same(c, { maxConnections: 100, maxConnectionsPerAddress: 5, headersTimeoutMs: 2000, requestTimeoutMs: 0, keepAliveTimeoutMs: 5000, connectionsPerPrincipal: 7, streamsPerPrincipal: 3, streamKeepAliveMs: 10_000, streamIdleTimeoutMs: 0, logIntervalMs: 60_000 })
   t.throws(() => loadConfig({ GATEWAY_STREAMS_PER_PRINCIPAL: '0' }), /limits\.streamsPerPrincipal \(from GATEWAY_STREAMS_PER_PRINCIPAL\)/, 'a cap of 0 streams is refused, not "unlimited"')
+  t.throws(() => loadConfig({ GATEWAY_CONNECTIONS_PER_PRINCIPAL: '0' }), /limits\.connectionsPerPrincipal \(from GATEWAY_CONNECTIONS_PER_PRINCIPAL\)/, 'a cap of 0 connections is refused, not "unlimited"')
   t.throws(() => loadConfig({ GATEWAY_HEADERS_TIMEOUT: '100' }), /limits\.headersTimeoutMs/, 'a header deadline under 500 ms is refused')
   t.throws(() => loadConfig({ GATEWAY_HEADERS_TIMEOUT: '20000', GATEWAY_REQUEST_TIMEOUT: '10000' }), /headersTimeoutMs \(20000\) is longer than limits\.requestTimeoutMs \(10000\)/)
   t.throws(() => loadConfig({ GATEWAY_CONFIG: file('limits-typo.yaml', 'limits:\n  maxConections: 5\n') }), /limits\.maxConections .*unknown key/)
