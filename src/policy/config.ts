@@ -1,5 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { parseLogSize } from './log-options'
+import { checkAllowedNetworks } from './networks'
 import { normaliseHostPath } from './paths'
 
 /**
@@ -43,6 +45,14 @@ function ruleSchemas (withDefaults: boolean) {
     defaultShmSize: Type.Integer({ minimum: 0, ...d(64 * MiB), description: 'bytes of /dev/shm injected when ShmSize is absent or 0 (dockerd\'s --default-shm-size differs per host); 0 = leave it to the daemon' })
   }, { additionalProperties: false, ...d({}) })
 
+  const logs = Type.Object({
+    maxSize: Type.String({ ...d('100m'), description: 'highest LogConfig.Config max-size (go-units: 100m, 1g), read with 1024 multipliers; "" = no cap' }),
+    maxFile: Type.Integer({ minimum: 0, ...d(10), description: 'highest LogConfig.Config max-file; 0 = no cap' }),
+    defaultMaxSize: Type.String({ ...d('20m'), description: 'max-size injected for json-file and local when the body sets none; "" = inject none' }),
+    defaultMaxFile: Type.Integer({ minimum: 0, ...d(5), description: 'max-file injected for json-file and local when the body sets none; 0 = inject none' }),
+    defaultDriver: Type.String({ ...d('json-file'), description: 'LogConfig.Type injected when the body leaves it empty, rotated by defaultMaxSize/defaultMaxFile (json-file: docker-py\'s containers.run() returns output only for json-file and journald; local is also possible, with json-file used for bodies that set options local does not take); "" = leave it to the daemon\'s default driver, which gets no rotation injected' })
+  }, { additionalProperties: false, ...d({}) })
+
   const exec = Type.Object({
     allowPrivileged: Type.Boolean({ ...d(false) }),
     allowRootUser: Type.Boolean({ ...d(false) })
@@ -59,6 +69,8 @@ function ruleSchemas (withDefaults: boolean) {
     allowedSysctls: strings([], "sysctl names allowed, '*' matches any run of characters"),
     allowedRuntimes: strings(['runc', ''], "HostConfig.Runtime values; '' = the daemon's default runtime"),
     allowedLogDrivers: strings(['json-file', 'local', 'journald', ''], "LogConfig.Type values; '' = the daemon's default driver"),
+    logs,
+    allowedNetworks: strings([], "user-defined networks (exact, case-sensitive names) a container may join by NetworkMode or EndpointsConfig, and only there set Aliases, DNSNames and Links; \"\", default, bridge, none and container:<own> are always allowed"),
     hostPortRange,
     allowedHostIps: strings(['', '0.0.0.0', '::', '127.0.0.1', '::1'], "PortBindings HostIp values; '' = the daemon's default address"),
     allowPublishAll: Type.Boolean({ ...d(false) }),
@@ -75,7 +87,7 @@ function ruleSchemas (withDefaults: boolean) {
     }),
     exec
   }
-  return { properties, hostPortRange, resources, exec }
+  return { properties, hostPortRange, resources, logs, exec }
 }
 
 const withDefaults = ruleSchemas(true)
@@ -90,6 +102,7 @@ export const PolicyPatchSchema = Type.Partial(Type.Object({
   ...patchParts.properties,
   hostPortRange: Type.Partial(patchParts.hostPortRange),
   resources: Type.Partial(patchParts.resources),
+  logs: Type.Partial(patchParts.logs),
   exec: Type.Partial(patchParts.exec)
 }, { additionalProperties: false }))
 export type PolicyPatch = Static<typeof PolicyPatchSchema>
@@ -160,6 +173,32 @@ function checkRules (rules: PolicyRules, where: string): string[] {
     if (/^(CAP_)?ALL$/i.test(c)) problems.push(`${where}.allowedCapabilities: ALL is never allowed`)
   }
   if (rules.imageAllowList.some(p => p === '')) problems.push(`${where}.imageAllowList: an empty pattern matches nothing`)
+  problems.push(...checkAllowedNetworks(rules.allowedNetworks, where))
+  problems.push(...checkLogsConfig(rules, where))
+  return problems
+}
+
+function checkLogsConfig (rules: PolicyRules, where: string): string[] {
+  const problems: string[] = []
+  const { logs } = rules
+  const size = (key: 'maxSize' | 'defaultMaxSize'): number | undefined => {
+    if (logs[key] === '') return undefined
+    const n = parseLogSize(logs[key])
+    if (n === undefined || n <= 0) problems.push(`${where}.logs.${key}: ${JSON.stringify(logs[key])} is not a positive size such as "20m"`)
+    return n
+  }
+  const max = size('maxSize')
+  const def = size('defaultMaxSize')
+  if (max !== undefined && def !== undefined && def > max) problems.push(`${where}.logs.defaultMaxSize (${logs.defaultMaxSize}) is above maxSize (${logs.maxSize})`)
+  if (max !== undefined && logs.defaultMaxSize === '') problems.push(`${where}.logs.defaultMaxSize: with a maxSize cap, a default is needed (json-file's own default is unlimited)`)
+  if (logs.maxFile > 0 && logs.defaultMaxFile > logs.maxFile) problems.push(`${where}.logs.defaultMaxFile (${logs.defaultMaxFile}) is above maxFile (${logs.maxFile})`)
+  if (logs.defaultDriver !== '' && !rules.allowedLogDrivers.includes(logs.defaultDriver)) {
+    problems.push(`${where}.logs.defaultDriver ${JSON.stringify(logs.defaultDriver)} is not in allowedLogDrivers`)
+  }
+  if (logs.defaultDriver === 'local' && !rules.allowedLogDrivers.includes('json-file')) {
+    // injectLogDefaults falls back to json-file for bodies with options local does not take.
+    problems.push(`${where}.logs.defaultDriver local needs json-file in allowedLogDrivers too (for bodies that set tag, labels or env)`)
+  }
   return problems
 }
 

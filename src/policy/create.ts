@@ -6,9 +6,11 @@ import { decodeGoBody, goFieldName, goFoldKey } from './go-json'
 import { checkFieldDecisions } from './check-field-decisions'
 import { checkImage, checkMountImages } from './image'
 import { checkLabels, stampOwner } from './labels'
-import { checkLogOptions } from './log-options'
+import { checkHealthcheck } from './healthcheck'
+import { checkLogOptions, injectLogDefaults } from './log-options'
 import { checkMounts } from './mounts'
 import { checkNamespacesAndRefs, injectNamespaceDefaults } from './namespaces'
+import { checkNetworks } from './networks'
 import { checkPorts } from './ports'
 import { checkPrivileges } from './privileges'
 import { checkOomScoreAdj, checkResources, checkRestartPolicy, checkUlimits, injectResourceDefaults } from './resources'
@@ -54,6 +56,7 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
     ...checkLabels(body, rules, ctx),
     ...checkPrivileges(hc, rules),
     ...refs.violations,
+    ...checkNetworks(body, rules),
     ...checkMounts(hc, rules),
     ...checkVolumeMounts(hc, ctx),
     ...checkSysctls(body, rules),
@@ -62,7 +65,8 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
     ...checkUlimits(hc, rules.ulimitCaps, 'HostConfig.'),
     ...checkOomScoreAdj(hc),
     ...checkRestartPolicy(hc, 'HostConfig.'),
-    ...checkLogOptions(hc),
+    ...checkLogOptions(hc, rules.logs),
+    ...checkHealthcheck(body),
     ...checkFieldDecisions(body, ROOT_STRUCTS.create)
   ]
   const [first, ...rest] = violations
@@ -72,6 +76,7 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
   body.HostConfig = hostConfig
   injectResourceDefaults(hostConfig, rules.resources)
   injectNamespaceDefaults(hostConfig)
+  injectLogDefaults(hostConfig, rules.logs)
   stampOwner(body, ctx)
   return { allow: true, body, containerRefs: refs.refs, volumeRefs: collectVolumeRefs(hostConfig), dropped: dropped.map(describeDropped) }
 }

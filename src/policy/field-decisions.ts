@@ -66,7 +66,9 @@ const R = {
   ownerLabel: 'owner-label',
   requiredLabels: 'required-labels',
   execPrivileged: 'exec-privileged',
-  execRootUser: 'exec-root-user'
+  execRootUser: 'exec-root-user',
+  network: 'network',
+  healthcheck: 'healthcheck'
 } as const
 
 const STRUCT = 'a struct: each of its fields has its own decision'
@@ -80,10 +82,10 @@ const OUTPUT_ONLY = 'status field the daemon fills in (inspect); a client has no
  * the injected ones with `default` below.
  */
 const RESOURCES: Table = {
-  CpuShares: allow('relative CPU weight among sibling cgroups under contention; the absolute cap is NanoCpus/CpuQuota (`resources`)'),
+  CpuShares: bounded(R.resources, 'relative CPU weight among sibling cgroups under contention: at most 1024, the default, so a tenant may lower its share but not raise it above others (0 = default)'),
   Memory: bounded(R.resources, 'memory cgroup hard limit, capped at maxMemory'),
   CgroupParent: bounded(R.cgroupParent, 'where dockerd places the container cgroup on the host: a non-empty value is refused (it would leave the daemon cgroup and its limits)'),
-  BlkioWeight: allow('relative block-IO weight (10-1000) among siblings; proportional only, takes nothing from the host'),
+  BlkioWeight: bounded(R.resources, 'relative block-IO weight among siblings: at most 500, the default, so a tenant may lower its share but not raise it above others (0 = default)'),
   BlkioWeightDevice: deny(BLKIO_DEVICE),
   BlkioDeviceReadBps: deny(BLKIO_DEVICE),
   BlkioDeviceWriteBps: deny(BLKIO_DEVICE),
@@ -122,8 +124,8 @@ const HOST_CONFIG: Table = {
   MemorySwap: dflt(R.resources, 'memory+swap: -1 (unlimited) refused, at least Memory, capped at maxMemorySwap; 2 x Memory within the cap injected when absent (what dockerd would pick, made explicit)'),
   Binds: bounded([R.bindMount, R.volumeRef], 'host paths must lie under allowedBindPrefixes after cleaning (and be :ro if required); a named volume must be the caller own (the gateway creates it, owner-labelled, when new); anonymous volumes are fresh'),
   ContainerIDFile: allow('used by the docker CLI only (it writes the file on the client); dockerd stores and ignores it'),
-  LogConfig: allow(STRUCT),
-  NetworkMode: bounded([R.hostNs, R.containerRef], '"host" refused, container:<x> must be the caller own container'),
+  LogConfig: dflt([R.logDriver, R.logOptions], 'injected when absent: logs.defaultDriver (json-file) with max-size/max-file rotation (20m x 5), since json-file keeps one unbounded file on the host disk by default'),
+  NetworkMode: bounded([R.hostNs, R.containerRef, R.network], '"host" refused, container:<x> must be the caller own container; a user-defined network only from allowedNetworks (its embedded DNS is shared with every member)'),
   PortBindings: bounded(R.portBinding, 'publishes host ports ahead of the host firewall: host port range and host address are checked per binding'),
   RestartPolicy: allow(STRUCT),
   AutoRemove: allow('dockerd removes the caller own container when it exits'),
@@ -195,12 +197,12 @@ export const FIELD_DECISIONS: Readonly<Record<string, Table>> = {
   CreateBody: CREATE_BODY,
   HostConfig: HOST_CONFIG,
   NetworkingConfig: {
-    EndpointsConfig: allow('a map of network name to EndpointSettings: each field has its own decision')
+    EndpointsConfig: bounded(R.network, 'a map of network name to EndpointSettings: each key must be bridge, default, none or in allowedNetworks (joining a network puts the container in its embedded DNS)')
   },
   EndpointSettings: {
     IPAMConfig: allow(STRUCT),
-    Links: bounded(R.containerRef, 'links copy the linked container environment: it must be the caller own'),
-    Aliases: allow('DNS names of the container in the embedded DNS of that network'),
+    Links: bounded([R.containerRef, R.network], 'links copy the linked container environment: it must be the caller own, and only on a network in allowedNetworks'),
+    Aliases: bounded(R.network, "DNS names of the container in the network's embedded DNS, where they could take over another member's service name: only on a network in allowedNetworks"),
     NetworkID: deny(OUTPUT_ONLY),
     EndpointID: deny(OUTPUT_ONLY),
     Gateway: deny(OUTPUT_ONLY),
@@ -212,7 +214,7 @@ export const FIELD_DECISIONS: Readonly<Record<string, Table>> = {
     MacAddress: deny("picks the endpoint's MAC on a shared network: another tenant's MAC would take over its traffic"),
     DriverOpts: deny('options read by the network driver in dockerd (per-interface sysctls, interface names, plugin-specific keys); no check reads every key'),
     GwPriority: allow("which of the container's own networks gives its default route"),
-    DNSNames: allow("DNS names of the container in the network's embedded DNS (filled in by dockerd from name and aliases)")
+    DNSNames: bounded(R.network, "DNS names of the container in the network's embedded DNS (filled in by dockerd from name and aliases): only on a network in allowedNetworks")
   },
   EndpointIPAMConfig: {
     IPv4Address: allow('static address on a user-defined network; IPAM refuses one in use or outside the subnet'),
@@ -221,15 +223,15 @@ export const FIELD_DECISIONS: Readonly<Record<string, Table>> = {
   },
   HealthConfig: {
     Test: allow('dockerd runs it inside the container like an exec, as the container user'),
-    Interval: allow('time between checks; dockerd refuses less than 1 ms, and each check runs in the container'),
-    Timeout: allow('time a check may take; dockerd refuses less than 1 ms'),
-    Retries: allow('failures before unhealthy'),
-    StartPeriod: allow('grace period at start'),
-    StartInterval: allow('time between checks during the start period')
+    Interval: bounded(R.healthcheck, 'time between checks, each an exec that starts a process on the host through containerd and runc: 0 (default) or at least 1 s (dockerd allows 1 ms)'),
+    Timeout: bounded(R.healthcheck, 'time a check may take: 0 (default) or at least 1 s'),
+    Retries: bounded(R.healthcheck, 'failures before unhealthy: 0 to 100'),
+    StartPeriod: bounded(R.healthcheck, 'grace period at start: 0 (default) or at least 1 s'),
+    StartInterval: bounded(R.healthcheck, 'time between checks during the start period, each an exec on the host: 0 (default) or at least 1 s')
   },
   LogConfig: {
-    Type: bounded(R.logDriver, 'only allowedLogDrivers (syslog/gelf/fluentd/awslogs... reach out from the host or use its credentials)'),
-    Config: bounded(R.logOptions, 'only rotation and metadata options (max-size, max-file, compress, labels, env, tag...); addresses, TLS file paths and dockerd buffers refused')
+    Type: dflt(R.logDriver, 'only allowedLogDrivers (syslog/gelf/fluentd/awslogs... reach out from the host or use its credentials); logs.defaultDriver (json-file) injected when empty'),
+    Config: dflt(R.logOptions, 'only rotation and metadata options (max-size, max-file, compress, labels, env, tag...); addresses, TLS file paths and dockerd buffers refused; max-size and max-file capped (logs.maxSize, logs.maxFile) and, for json-file and local, injected when absent (logs.defaultMaxSize, logs.defaultMaxFile)')
   },
   RestartPolicy: {
     Name: bounded(R.restart, 'one of the documented policies'),

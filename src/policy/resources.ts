@@ -20,6 +20,8 @@ type Limits = PolicyRules['resources']
 export type ResourceMode = 'create' | 'update'
 
 const DEFAULT_CPU_PERIOD = 100_000
+/** Highest CpuShares and BlkioWeight: the kernel's default weights. */
+export const WEIGHT_CAPS: ReadonlyArray<readonly [string, number]> = [['CpuShares', 1024], ['BlkioWeight', 500]]
 /** The daemon refuses a CpuQuota below 1000 µs. */
 const MIN_CPU_QUOTA = 1000
 
@@ -91,6 +93,15 @@ export function checkResources (r: Obj | undefined, limits: Limits, mode: Resour
     } else if (pids > limits.maxPidsLimit) {
       push('PidsLimit', `${f('PidsLimit')}=${pids} is above the maximum ${limits.maxPidsLimit}`)
     }
+  }
+
+  // Weights share the host among siblings under contention. A tenant may
+  // lower its own below the default, never raise it above everyone else's:
+  // 1024 is the cgroup cpu.shares default (and dockerd's), 500 the blkio.weight
+  // default (cgroup v1 CFQ; runc maps it to io.weight on v2). 0 = default.
+  for (const [key, max] of WEIGHT_CAPS) {
+    const v = numAt(r, key) ?? 0
+    if (v < 0 || v > max) push(key, `${f(key)}=${v} is not allowed (0 for the default, else at most ${max}, the default weight: a container may lower its share, not raise it above others')`)
   }
 
   for (const key of ['CpuRealtimePeriod', 'CpuRealtimeRuntime']) {

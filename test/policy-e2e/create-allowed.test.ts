@@ -30,7 +30,7 @@ const FROM_TABLE: Record<string, (t: Asserts, hc: any) => void> = {
   'CapAdd the allowed capability in any spelling': (t, hc) => { t.same(hc.CapDrop, ['ALL']) },
   'SecurityOpt no-new-privileges in every spelling': (t, hc) => { t.equal(hc.SecurityOpt.length, 3) },
   'Ulimits NOFILE within the cap': (t, hc) => { t.same(hc.Ulimits, [{ Name: 'NOFILE', Soft: 1024, Hard: 65536 }]) },
-  'LogConfig json-file with options': (t, hc) => { t.same(hc.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m' } }) },
+  'LogConfig json-file with options': (t, hc) => { t.same(hc.LogConfig, { Type: 'json-file', Config: { 'max-size': '10m', 'max-file': '5' } }, 'max-file injected next to the body\'s max-size') },
   'resources within the caps': (t, hc) => { t.same([hc.Memory, hc.NanoCpus, hc.PidsLimit], [2 * GiB, 2e9, 100]) },
   'harmless extras: Init, Tmpfs, ShmSize, User root, Entrypoint': (t, hc) => { t.same([hc.Init, hc.ShmSize, hc.ReadonlyRootfs], [true, 1 << 26, true]) },
   'unknownFields: drop (default) drops an unknown key': () => {},

@@ -28,6 +28,7 @@ const labelConfig = resolvePolicyConfig({ requiredLabels: ['team'] })
 const strictConfig = resolvePolicyConfig({ unknownFields: 'reject' })
 const roConfig = resolvePolicyConfig({ allowedBindPrefixes: ['/srv/data'], requireReadOnlyBinds: true })
 const pyConfig = resolvePolicyConfig({ allowedBindPrefixes: ['/srv/data'], allowedCapabilities: ['NET_ADMIN'] })
+const netConfig = resolvePolicyConfig({ allowedNetworks: ['my-net'] })
 
 export const alice: PolicyContext = { principal: 'alice', scopes: ['containers:write'], ownerLabel: 'docker-gateway.owner', ownershipEnabled: true }
 export const admin: PolicyContext = { ...alice, principal: 'root', scopes: ['containers:write', 'admin'] }
@@ -89,7 +90,31 @@ export const cases: Case[] = [
   { name: 'CgroupnsMode with an unknown value', body: hc({ CgroupnsMode: 'container:web' }), expect: deny('namespace-mode') },
   { name: 'PidMode with an unknown value', body: hc({ PidMode: 'private' }), expect: deny('namespace-mode') },
   { name: 'PidMode container: with no name', body: hc({ PidMode: 'container:' }), expect: deny('container-ref') },
-  { name: 'NetworkMode bridge, none and a user network', body: hc({ NetworkMode: 'my-net' }), expect: 'allow' },
+  { name: 'NetworkMode bridge, none and a user network', body: hc({ NetworkMode: 'my-net' }), expect: 'allow', config: netConfig },
+  // ---- host-wide shares and rates (issue 10 review): log size, health-check rate, weights ----
+  { name: 'LogConfig max-size 1000g and max-file 1000000', body: hc({ LogConfig: { Type: 'json-file', Config: { 'max-size': '1000g', 'max-file': '1000000' } } }), expect: deny('log-options'), field: 'HostConfig.LogConfig.Config["max-size"]' },
+  { name: 'LogConfig local with max-file 11', body: hc({ LogConfig: { Type: 'local', Config: { 'max-file': '11' } } }), expect: deny('log-options'), field: 'HostConfig.LogConfig.Config["max-file"]' },
+  { name: 'Healthcheck every millisecond', body: { Image: IMAGE, Healthcheck: { Test: ['CMD', 'true'], Interval: 1e6 } }, expect: deny('healthcheck'), field: 'Healthcheck.Interval' },
+  { name: 'Healthcheck Retries 1000', body: { Image: IMAGE, Healthcheck: { Test: ['CMD', 'true'], Retries: 1000 } }, expect: deny('healthcheck'), field: 'Healthcheck.Retries' },
+  { name: 'Healthcheck every 2 s, 3 retries', body: { Image: IMAGE, Healthcheck: { Test: ['CMD', 'true'], Interval: 2e9, Timeout: 1e9, Retries: 3 } }, expect: 'allow' },
+  { name: 'CpuShares above the default 1024', body: hc({ CpuShares: 2048 }), expect: deny('resources'), field: 'HostConfig.CpuShares' },
+  { name: 'BlkioWeight above the default 500', body: hc({ BlkioWeight: 1000 }), expect: deny('resources'), field: 'HostConfig.BlkioWeight' },
+  { name: 'CpuShares and BlkioWeight lowered', body: hc({ CpuShares: 512, BlkioWeight: 100 }), expect: 'allow' },
+  // ---- networks (rule network): only the default bridge, none, container:<own> and allowedNetworks ----
+  { name: 'NetworkMode default, bridge and none', body: { Image: IMAGE, HostConfig: { NetworkMode: 'none' }, NetworkingConfig: { EndpointsConfig: { default: {}, bridge: { Aliases: null, Links: [], DNSNames: null }, none: {} } } }, expect: 'allow' },
+  { name: 'the docker CLI body joins the default network', body: cli({ NetworkMode: 'default' }), expect: 'allow' },
+  { name: 'NetworkMode a user-defined network not in allowedNetworks', body: hc({ NetworkMode: 'net-x' }), expect: deny('network'), field: 'HostConfig.NetworkMode' },
+  { name: 'NetworkMode a compose project network', body: hc({ NetworkMode: 'app_default' }), expect: deny('network'), field: 'HostConfig.NetworkMode' },
+  { name: 'NetworkMode an allowed name in another case (dockerd compares names exactly)', body: hc({ NetworkMode: 'My-Net' }), expect: deny('network'), config: netConfig },
+  { name: 'NetworkMode Bridge (a user network to the daemon, not the default one)', body: hc({ NetworkMode: 'Bridge' }), expect: deny('network') },
+  { name: 'NetworkMode a network ID', body: hc({ NetworkMode: '3f2a0c1d9b8e' }), expect: deny('network'), config: netConfig },
+  { name: 'EndpointsConfig key: a network not in allowedNetworks, with aliases taking over a service name', body: { Image: IMAGE, HostConfig: { NetworkMode: 'bridge' }, NetworkingConfig: { EndpointsConfig: { 'net-x': { Aliases: ['bsrv', 'db'] } } } }, expect: deny('network'), field: 'NetworkingConfig.EndpointsConfig["net-x"]' },
+  { name: 'EndpointsConfig key: a second network next to an allowed NetworkMode', body: { Image: IMAGE, HostConfig: { NetworkMode: 'my-net' }, NetworkingConfig: { EndpointsConfig: { 'my-net': {}, 'net-x': {} } } }, expect: deny('network'), field: 'NetworkingConfig.EndpointsConfig["net-x"]', config: netConfig },
+  { name: 'EndpointsConfig key: host', body: { Image: IMAGE, NetworkingConfig: { EndpointsConfig: { host: {} } } }, expect: deny('network') },
+  { name: 'Aliases on the default bridge', body: { Image: IMAGE, NetworkingConfig: { EndpointsConfig: { bridge: { Aliases: ['db'] } } } }, expect: deny('network'), field: 'NetworkingConfig.EndpointsConfig.bridge.Aliases' },
+  { name: 'DNSNames on the default network', body: { Image: IMAGE, NetworkingConfig: { EndpointsConfig: { default: { DNSNames: ['db'] } } } }, expect: deny('network'), field: 'NetworkingConfig.EndpointsConfig.default.DNSNames' },
+  { name: 'endpoint Links on the default bridge', body: { Image: IMAGE, NetworkingConfig: { EndpointsConfig: { bridge: { Links: ['web:db'] } } } }, expect: deny('network'), field: 'NetworkingConfig.EndpointsConfig.bridge.Links' },
+  { name: 'Aliases, DNSNames and Links on an allowed network', body: { Image: IMAGE, HostConfig: { NetworkMode: 'my-net' }, NetworkingConfig: { EndpointsConfig: { 'my-net': { Aliases: ['db'], DNSNames: ['db'], Links: ['web:w'] } } } }, expect: 'allow', config: netConfig },
   { name: 'IpcMode shareable, CgroupnsMode private', body: hc({ IpcMode: 'shareable', CgroupnsMode: 'private' }), expect: 'allow' },
   { name: 'container:<x> joins are allowed here (ownership is checked by the HTTP layer)', body: hc({ NetworkMode: 'container:web', PidMode: 'container:web', IpcMode: 'container:web' }), expect: 'allow' },
   { name: 'Links with a bad format', body: hc({ Links: ['a:b:c'] }), expect: deny('container-ref') },

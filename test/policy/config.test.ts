@@ -22,6 +22,8 @@ t.test('the defaults are the secure ones', async t => {
     requiredLabels: [],
     ulimitCaps: { nofile: 65536, nproc: 4096, core: 0, memlock: 64 * 1024 ** 2 },
     resources: { maxMemory: 8 * GiB, defaultMemory: 1 * GiB, maxNanoCpus: 4e9, defaultNanoCpus: 1e9, maxPidsLimit: 4096, defaultPidsLimit: 1024, maxTmpfsSize: 2 * GiB, defaultShmSize: 64 * 1024 ** 2 },
+    logs: { maxSize: '100m', maxFile: 10, defaultMaxSize: '20m', defaultMaxFile: 5, defaultDriver: 'json-file' },
+    allowedNetworks: [],
     cgroupnsMode: 'private',
     exec: { allowPrivileged: false, allowRootUser: false },
     overrides: []

@@ -9,7 +9,7 @@ import { CLI_CREATE_PLAIN } from './fixtures'
 const GiB = 1024 ** 3
 const MiB = 1024 ** 2
 /** What every create gets besides the caps: host-dependent daemon defaults made explicit (host-defaults.test.ts). */
-const HOST_DEFAULTS = { ShmSize: 64 * MiB, CgroupnsMode: 'private', IpcMode: 'private' }
+const HOST_DEFAULTS = { ShmSize: 64 * MiB, CgroupnsMode: 'private', IpcMode: 'private', LogConfig: { Type: 'json-file', Config: { 'max-size': '20m', 'max-file': '5' } } }
 const alice: PolicyContext = { principal: 'alice', scopes: ['containers:write'], ownerLabel: 'docker-gateway.owner', ownershipEnabled: true }
 
 function allowed (body: unknown, config = defaultPolicyConfig, ctx = alice) {
@@ -72,7 +72,7 @@ t.test('dropped keys are reported and not forwarded', async t => {
 
 t.test('folded keys are forwarded under their exact names', async t => {
   const d = allowed('{"image":"x","hostconfig":{"memory":1073741824,"bindſ":[],"Lin\\u212as":["db:database"]}}')
-  t.equal(JSON.stringify(d.body), '{"Image":"x","HostConfig":{"Memory":1073741824,"Binds":[],"Links":["db:database"],"NanoCpus":1000000000,"PidsLimit":1024,"MemorySwap":2147483648,"ShmSize":67108864,"CgroupnsMode":"private","IpcMode":"private"},"Labels":{"docker-gateway.owner":"alice"}}')
+  t.equal(JSON.stringify(d.body), '{"Image":"x","HostConfig":{"Memory":1073741824,"Binds":[],"Links":["db:database"],"NanoCpus":1000000000,"PidsLimit":1024,"MemorySwap":2147483648,"ShmSize":67108864,"CgroupnsMode":"private","IpcMode":"private","LogConfig":{"Type":"json-file","Config":{"max-size":"20m","max-file":"5"}}},"Labels":{"docker-gateway.owner":"alice"}}')
 })
 
 t.test('every container the body joins is returned as a reference', async t => {
@@ -87,7 +87,7 @@ t.test('every container the body joins is returned as a reference', async t => {
       Links: ['db:database', 'cache', '/redis:/me/kv']
     },
     NetworkingConfig: { EndpointsConfig: { 'my-net': { Links: ['api:backend'] } } }
-  })
+  }, resolvePolicyConfig({ allowedNetworks: ['my-net'] }))
   t.same(d.containerRefs.map(r => [r.field, r.ref]), [
     ['HostConfig.NetworkMode', 'web'],
     ['HostConfig.PidMode', '3f2a'],
@@ -107,7 +107,7 @@ t.test('every container the body joins is returned as a reference', async t => {
   t.same(hc.VolumesFrom, ['ID-data', 'ID-logs:ro'], 'the mode suffix is kept')
   t.same(hc.Links, ['ID-db:database', 'ID-cache:cache', 'ID-redis:kv'], 'aliases are kept as the daemon parsed them')
   t.same((d.body.NetworkingConfig as any).EndpointsConfig['my-net'].Links, ['ID-api:backend'])
-  t.equal(vetCreate(JSON.stringify(d.body), defaultPolicyConfig, { ...alice, ownershipEnabled: false }).allow, true, 'the rewritten body still passes')
+  t.equal(vetCreate(JSON.stringify(d.body), resolvePolicyConfig({ allowedNetworks: ['my-net'] }), { ...alice, ownershipEnabled: false }).allow, true, 'the rewritten body still passes')
 })
 
 t.test('a body without references has none', async t => {

@@ -4,7 +4,8 @@ import { vetCreate } from '../../src/policy/create'
 import { vetExec } from '../../src/policy/exec'
 import { FIELD_DECISIONS } from '../../src/policy/field-decisions'
 import { vetUpdate } from '../../src/policy/update'
-import { alice, tableConfig as config } from './cases'
+import { resolvePolicyConfig } from '../../src/policy/config'
+import { alice, TABLE_POLICY } from './cases'
 import { CLI_CREATE_FULL, CLI_CREATE_PLAIN, CLI_UPDATE, DOCKERODE_CREATE, DOCKERODE_EXEC, PY_CREATE, PY_EXEC } from './fixtures'
 
 /**
@@ -23,6 +24,8 @@ interface Row {
   expect: 'allow' | { rule: string, field: string }
 }
 
+/** The table's policy, with the networks the endpoint rows name allowed (so the row judges the endpoint field, not the network). */
+const config = resolvePolicyConfig({ ...TABLE_POLICY, allowedNetworks: ['net1', 'my.net'] })
 const hc = (fields: Record<string, unknown>): unknown => ({ Image: 'busybox', HostConfig: fields })
 const denied = (field: string): Row['expect'] => ({ rule: 'field-denied', field })
 const blkio = [{ Path: '/etc/shadow', Rate: 1 }]

@@ -201,7 +201,9 @@ const VIOLATION_PROBES: Readonly<Record<string, Probe>> = {
   'owner-label': { vet: 'create', body: { Image: 'busybox', Labels: { 'docker-gateway.owner': 'bob' } } },
   'required-labels': { vet: 'create', body: { Image: 'busybox' }, config: resolvePolicyConfig({ requiredLabels: ['team'] }) },
   'exec-privileged': { vet: 'exec', body: { Cmd: ['sh'], Privileged: true } },
-  'exec-root-user': { vet: 'exec', body: { Cmd: ['sh'], User: '0' } }
+  'exec-root-user': { vet: 'exec', body: { Cmd: ['sh'], User: '0' } },
+  network: { vet: 'create', body: hc({ NetworkMode: 'net-x' }) },
+  healthcheck: { vet: 'create', body: { Image: 'busybox', Healthcheck: { Interval: 1e6 } } }
 }
 
 /** For each `default` decision (`Struct.Field`), what a create body without the field is forwarded with. */
@@ -213,6 +215,9 @@ const DEFAULT_PROBES: Readonly<Record<string, (forwarded: Record<string, any>) =
   'HostConfig.ShmSize': b => b.HostConfig.ShmSize === base.resources.defaultShmSize,
   'HostConfig.CgroupnsMode': b => b.HostConfig.CgroupnsMode === 'private',
   'HostConfig.IpcMode': b => b.HostConfig.IpcMode === 'private',
+  'HostConfig.LogConfig': b => b.HostConfig.LogConfig?.Type === base.logs.defaultDriver,
+  'LogConfig.Type': b => b.HostConfig.LogConfig.Type === base.logs.defaultDriver,
+  'LogConfig.Config': b => b.HostConfig.LogConfig.Config['max-size'] === base.logs.defaultMaxSize && b.HostConfig.LogConfig.Config['max-file'] === String(base.logs.defaultMaxFile),
   'CreateBody.Labels': b => b.Labels[who.ownerLabel] === who.principal
 }
 
