@@ -19,8 +19,9 @@ if (d !== undefined && d.port !== null) {
 
   t.test('streams', async t => {
     // A small short-call pool: if streams shared it, the list call below would queue forever.
-    // 200 streams of one principal below: above the default per-principal cap (limits.streamsPerPrincipal).
-    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url, GATEWAY_UPSTREAM_CONNECTIONS: '4', GATEWAY_STREAMS_PER_PRINCIPAL: '256' })
+    // 200 streams of one principal below, each on its own connection: above the default per-principal
+    // caps (limits.streamsPerPrincipal, limits.connectionsPerPrincipal).
+    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url, GATEWAY_UPSTREAM_CONNECTIONS: '4', GATEWAY_STREAMS_PER_PRINCIPAL: '256', GATEWAY_CONNECTIONS_PER_PRINCIPAL: '256' })
     const auth = { authorization: `Bearer ${gw.token({ sub: 'streams', scope: 'containers:read containers:write containers:export' })}` }
     const create = await request(`${gw.url}/containers/create`, {
       method: 'POST',
