@@ -138,6 +138,13 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
     })
   })
 
+  // A hijacked stream (attach, exec start) arrives as 'upgrade', not 'request', possibly on a keep-alive
+  // connection that was idle: from now on it carries a stream and is never idle again.
+  server.on('upgrade', (req: IncomingMessage) => {
+    const id = connectionId(req.socket)
+    if (id !== undefined) idle.requestStarted(id)
+  })
+
   // Registered after authenticate: a granted request has its principal by now.
   fastify.addHook('onRequest', (request, reply, done) => {
     const principal = request.gw.principal

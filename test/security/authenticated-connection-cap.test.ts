@@ -1,10 +1,11 @@
 import net from 'node:net'
 import t from 'tap'
 import { requireDaemon } from '../helpers/env'
-import { docker } from '../helpers/docker'
+import { request } from 'undici'
+import { cleanupLabel, docker, testLabel } from '../helpers/docker'
 import { sleep, waitFor } from '../helpers/wait'
 import { startWatchedGateway, type WatchedGateway } from './gateway-app'
-import { parseAnswer, type RawAnswer } from './raw-http'
+import { parseAnswer, requestHead, type RawAnswer } from './raw-http'
 
 /**
  * Adversarial review of issue 10 finding 2: any valid token could use up
@@ -178,5 +179,40 @@ if (d !== undefined) {
     t.same(idle.map(c => c.isClosed()), [true, true, false, false, false], 'B\'s connection took the next idle one, longest idle first')
     t.ok(pending.every(c => !c.isClosed()), 'connections that never finished a request are left to the header deadline')
     t.match(gw.log().find(l => l.limit === 'idleReclaimed'), { level: 40, max: 10, msg: /near limits\.maxConnections = 10/ }, 'logged')
+  })
+
+  t.test('a keep-alive connection that became a hijacked stream is not idle', async t => {
+    // Docker's Go client may send attach or exec start on an idle keep-alive connection.
+    const label = testLabel(__filename)
+    t.teardown(async () => { await cleanupLabel(label) })
+    const gw = await startWatchedGateway(t, { ...env, GATEWAY_MAX_CONNECTIONS: '10' })
+    const token = gw.token(`c-${run}`)
+    const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+    const created = await request(`${gw.url}/containers/create`, { method: 'POST', headers: auth, body: JSON.stringify({ Image: d.image, Cmd: ['sleep', '300'], Labels: label.labels }) })
+    t.equal(created.statusCode, 201)
+    const id = (await created.body.json() as { Id: string }).Id
+    t.equal((await request(`${gw.url}/containers/${id}/start`, { method: 'POST', headers: auth })).statusCode, 204)
+    const exec = await request(`${gw.url}/containers/${id}/exec`, { method: 'POST', headers: auth, body: JSON.stringify({ Cmd: ['sh', '-c', 'echo started; sleep 30'], AttachStdout: true }) })
+    const execId = (await exec.body.json() as { Id: string }).Id
+
+    const conns: Conn[] = []
+    t.teardown(() => { destroyAll(conns) })
+    const stream = await open(gw.port, '127.0.0.1')
+    conns.push(stream)
+    t.equal((await exchange(stream, '/_ping', token)).status, 200, 'a keep-alive request first: the connection is idle')
+    const body = JSON.stringify({ Detach: false, Tty: false })
+    const before = stream.received().length
+    stream.socket.write(requestHead('POST', `/exec/${execId}/start`, { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json', 'Content-Length': body.length, Connection: 'Upgrade', Upgrade: 'tcp' }) + body)
+    await waitFor(() => stream.received().slice(before).includes('started'), 10_000)
+    t.match(stream.received().slice(before), /^HTTP\/1\.1 101 /, 'then exec start on it: upgraded, the command runs')
+
+    // Fill the gateway with connections that never send a request: 9 more of 10.
+    for (const address of ['127.0.0.2', '127.0.0.3']) {
+      for (let i = 0; i < 5 && conns.length < 10; i++) conns.push(await open(gw.port, address))
+    }
+    await sleep(SETTLE_MS)
+    t.notOk(stream.isClosed(), 'the gateway is near its cap and the stream is kept: it carries an exec')
+    const inspect = await docker<{ Running: boolean }>(`/exec/${execId}/json`)
+    t.equal(inspect.body.Running, true, 'the exec still runs on the daemon')
   })
 }
