@@ -65,6 +65,16 @@ export function testLabel (file: string, key = 'dgw.test'): TestLabel {
 }
 
 /**
+ * Ids of the containers on the daemon that carry every one of these labels
+ * ("key=value"): what a refused create must not have left behind.
+ */
+export async function containersLabelled (...labels: string[]): Promise<string[]> {
+  const list = await docker<Array<{ Id: string }>>('/containers/json', { query: { all: true, filters: { label: labels } } })
+  if (list.status !== 200) throw new Error(`containersLabelled(${labels.join(', ')}): list answered ${list.status} ${list.text}`)
+  return list.body.map(c => c.Id)
+}
+
+/**
  * Force-remove (with volumes) every container carrying the label; returns how
  * many. `label` is a TestLabel or a "key=value" string.
  */

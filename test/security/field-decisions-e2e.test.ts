@@ -1,6 +1,6 @@
 import t from 'tap'
 import { request } from 'undici'
-import { cleanupLabel, docker, testLabel } from '../helpers/docker'
+import { cleanupLabel, docker, testLabel, containersLabelled } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
 import { startGateway } from '../helpers/gateway'
 
@@ -34,10 +34,7 @@ if (d !== undefined) {
       })
       return { status: res.statusCode, body: await res.body.json() as { message?: string, Id?: string } }
     }
-    const onDaemon = async (marker: string): Promise<string[]> => {
-      const list = await docker<Array<{ Id: string }>>('/containers/json', { query: { all: true, filters: { label: [label.filter, `dgw.case=${marker}`] } } })
-      return list.body.map(c => c.Id)
-    }
+    const onDaemon = async (marker: string): Promise<string[]> => await containersLabelled(label.filter, `dgw.case=${marker}`)
 
     for (const c of cases) {
       const deniedMarker = `${c.field}-denied`

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { cleanupLabel, docker, testLabel } from '../helpers/docker'
+import { cleanupLabel, docker, testLabel, containersLabelled } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
 import { startGateway } from '../helpers/gateway'
 import { send } from '../policy-e2e/client'
@@ -20,8 +20,7 @@ if (d !== undefined) {
   t.teardown(async () => { await cleanupLabel(label) })
   const scope = 'containers:read containers:write'
 
-  const onDaemon = async (marker: string): Promise<string[]> =>
-    (await docker<Array<{ Id: string }>>('/containers/json', { query: { all: true, filters: { label: [label.filter, `dgw.case=${marker}`] } } })).body.map(c => c.Id)
+  const onDaemon = async (marker: string): Promise<string[]> => await containersLabelled(label.filter, `dgw.case=${marker}`)
   const body = (marker: string, extra: Record<string, unknown> = {}): Record<string, unknown> =>
     ({ Image: d.image, Cmd: ['sh', '-c', 'echo hello-from-logs'], Labels: { ...label.labels, 'dgw.case': marker }, ...extra })
 

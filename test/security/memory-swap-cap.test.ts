@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import { cleanupLabel, docker, testLabel } from '../helpers/docker'
+import { cleanupLabel, docker, testLabel, containersLabelled } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
 import { startGateway } from '../helpers/gateway'
 import { send } from '../policy-e2e/client'
@@ -24,8 +24,7 @@ if (d !== undefined) {
   t.teardown(async () => { await cleanupLabel(label) })
   const scope = 'containers:read containers:write'
 
-  const onDaemon = async (marker: string): Promise<string[]> =>
-    (await docker<Array<{ Id: string }>>('/containers/json', { query: { all: true, filters: { label: [label.filter, `dgw.case=${marker}`] } } })).body.map(c => c.Id)
+  const onDaemon = async (marker: string): Promise<string[]> => await containersLabelled(label.filter, `dgw.case=${marker}`)
 
   /** The memory+swap limit the kernel holds for a running container (cgroup v1 memory controller), or undefined without swap accounting. */
   async function memswLimit (id: string): Promise<number | undefined> {

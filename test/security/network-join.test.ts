@@ -1,6 +1,6 @@
 import crypto from 'node:crypto'
 import t from 'tap'
-import { cleanupLabel, docker, testLabel } from '../helpers/docker'
+import { cleanupLabel, docker, testLabel, containersLabelled } from '../helpers/docker'
 import { requireDaemon } from '../helpers/env'
 import { startGateway } from '../helpers/gateway'
 import { send, writeConfig } from '../policy-e2e/client'
@@ -37,8 +37,7 @@ if (d !== undefined) {
   })
 
   /** A's containers (owner alice) of one case, as the daemon lists them. */
-  const aliceOn = async (marker: string): Promise<string[]> =>
-    (await docker<Array<{ Id: string }>>('/containers/json', { query: { all: true, filters: { label: [label.filter, 'docker-gateway.owner=alice', `dgw.case=${marker}`] } } })).body.map(c => c.Id)
+  const aliceOn = async (marker: string): Promise<string[]> => await containersLabelled(label.filter, 'docker-gateway.owner=alice', `dgw.case=${marker}`)
 
   const body = (marker: string, extra: Record<string, unknown>): Record<string, unknown> =>
     ({ Image: d.image, Cmd: ['sleep', '60'], Labels: { ...label.labels, 'dgw.case': marker }, ...extra })

@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { engineRequest } from '../harness/engine'
-import { cleanupLabel, docker, testLabel } from '../helpers/docker'
+import { cleanupLabel, containersLabelled, docker, testLabel } from '../helpers/docker'
 import { daemon, requireDaemon } from '../helpers/env'
 import { startGateway, type TestGateway } from '../helpers/gateway'
 import { demux } from '../helpers/tar'
@@ -70,10 +70,7 @@ if (d !== undefined) {
     return res.body.map(c => c.Id)
   }
 
-  async function containersMarked (marker: string): Promise<string[]> {
-    const res = await docker<Array<{ Id: string }>>('/containers/json', { query: { all: true, filters: { label: [label.filter, `dgw.case=${marker}`] } } })
-    return res.body.map(c => c.Id)
-  }
+  const containersMarked = async (marker: string): Promise<string[]> => await containersLabelled(label.filter, `dgw.case=${marker}`)
 
   const notOwned = (field: string, name: string): string => `policy denied: ${field} names volume "${name}", which you do not own (rule: volume-ref)`
 
