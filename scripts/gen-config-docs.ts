@@ -14,6 +14,7 @@ import path from 'node:path'
 import { ConfigSchema } from '../src/config/schema'
 import { ENV_KEYS } from '../src/config/load'
 import ts from 'typescript'
+import { writeOrCheck } from './generated-file'
 
 interface SchemaNode {
   type?: string
@@ -134,15 +135,4 @@ export function render (): string {
   ].join('\n')
 }
 
-if (require.main === module) {
-  const text = render()
-  if (process.argv.includes('--check')) {
-    const current = fs.existsSync(OUTPUT) ? fs.readFileSync(OUTPUT, 'utf8') : ''
-    if (current !== text) {
-      process.stderr.write('docs/configuration.md is out of date: run `npm run gen:docs`\n')
-      process.exit(1)
-    }
-  } else {
-    fs.writeFileSync(OUTPUT, text)
-  }
-}
+if (require.main === module) writeOrCheck(OUTPUT, render(), 'npm run gen:docs')

@@ -14,9 +14,10 @@
  * differs between versions is an error, not a silent pick. The few places
  * where swagger and the Go types disagree are the explicit tables below.
  */
-import { readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parse } from 'yaml'
+import { writeOrCheck } from './generated-file'
 
 export const ENGINE_API_DIR = join(__dirname, 'engine-api')
 export const OUTPUT = join(__dirname, '..', 'src', 'policy', 'docker-schema.ts')
@@ -303,19 +304,4 @@ export function generate (): string {
   return render(unionOf(trees), VERSIONS.map(v => v.label))
 }
 
-function main (): void {
-  const text = generate()
-  if (process.argv.includes('--check')) {
-    const current = readFileSync(OUTPUT, 'utf8')
-    if (current !== text) {
-      process.stderr.write('src/policy/docker-schema.ts is out of date: run npx tsx scripts/gen-docker-schema.ts\n')
-      process.exit(1)
-    }
-    process.stdout.write('src/policy/docker-schema.ts is up to date\n')
-    return
-  }
-  writeFileSync(OUTPUT, text)
-  process.stdout.write(`wrote ${OUTPUT}\n`)
-}
-
-if (require.main === module) main()
+if (require.main === module) writeOrCheck(OUTPUT, generate(), 'npm run gen:schema')

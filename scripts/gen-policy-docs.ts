@@ -6,10 +6,10 @@
  *   npx tsx scripts/gen-policy-docs.ts          write the file
  *   npx tsx scripts/gen-policy-docs.ts --check  exit 1 when the committed file differs
  */
-import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { ROOT_STRUCTS, STRUCTS } from '../src/policy/docker-schema'
 import { FIELD_DECISIONS } from '../src/policy/field-decisions'
+import { writeOrCheck } from './generated-file'
 
 export const DOCS_OUTPUT = join(__dirname, '..', 'docs', 'policy-fields.md')
 
@@ -81,18 +81,4 @@ export function renderPolicyDocs (): string {
   return parts.join('\n')
 }
 
-function main (): void {
-  const text = renderPolicyDocs()
-  if (process.argv.includes('--check')) {
-    if (readFileSync(DOCS_OUTPUT, 'utf8') !== text) {
-      process.stderr.write('docs/policy-fields.md is out of date: run npx tsx scripts/gen-policy-docs.ts\n')
-      process.exit(1)
-    }
-    process.stdout.write('docs/policy-fields.md is up to date\n')
-    return
-  }
-  writeFileSync(DOCS_OUTPUT, text)
-  process.stdout.write(`wrote ${DOCS_OUTPUT}\n`)
-}
-
-if (require.main === module) main()
+if (require.main === module) writeOrCheck(DOCS_OUTPUT, renderPolicyDocs(), 'npm run gen:docs')
