@@ -4,6 +4,7 @@ import net from 'node:net'
 import Fastify, { type FastifyInstance } from 'fastify'
 import t from 'tap'
 import upgradePlugin from '../../plugins/upgrade'
+import { talk as rawTalk } from '../security/raw-http'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 
@@ -41,26 +42,8 @@ async function build (t: Teardown, opts: { bodyLimit?: number, requestTimeoutMs?
   return { app, port: (app.server.address() as net.AddressInfo).port, seen }
 }
 
-/** A raw client: write pieces (strings, or pauses in ms), then read until the server closes. */
-async function talk (port: number, ...steps: Array<string | number>): Promise<string> {
-  const socket = net.connect({ port, host: '127.0.0.1', allowHalfOpen: true })
-  let text = ''
-  socket.on('data', (chunk: Buffer) => { text += chunk.toString('latin1') })
-  socket.on('error', () => {})
-  const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
-  // The server ending its side is the end of the exchange.
-  socket.on('end', () => { socket.end() })
-  await new Promise((resolve) => socket.on('connect', resolve))
-  for (const step of steps) {
-    if (typeof step === 'number') await new Promise((resolve) => setTimeout(resolve, step))
-    else if (step === '<END>') socket.end()
-    else socket.write(step)
-  }
-  const timer = setTimeout(() => socket.destroy(), 10_000)
-  await closed
-  clearTimeout(timer)
-  return text
-}
+/** Write pieces (strings, or pauses in ms), then everything the server sent until it closed. */
+const talk = async (port: number, ...steps: Array<string | number>): Promise<string> => (await rawTalk(port, steps)).text
 
 const H = (extra = ''): string => `POST /exec/abc/start HTTP/1.1\r\nHost: gw\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nAuthorization: Bearer ok\r\n${extra}`
 const JSON_BODY = '{"Detach":false,"Tty":false}'
