@@ -1,6 +1,7 @@
 // A real gateway (buildApp) on 127.0.0.1 whose audit lines and log lines the
 // test reads, for the limit tests of issue 10. Not a test file.
 import { PassThrough } from 'node:stream'
+import { request, type Dispatcher } from 'undici'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app'
 import { loadConfig } from '../../src/config/load'
@@ -52,4 +53,17 @@ export async function startWatchedGateway (t: { teardown: (fn: () => unknown) =>
     log: () => log.lines,
     token: (sub, scope = ALL_SCOPES) => mintToken(TEST_SECRET, { sub, scope })
   }
+}
+
+/**
+ * A caller of the gateway as one of several principals (by name in
+ * `tokens`), through `agent`: a JSON body is sent as application/json.
+ */
+export function callerOf<P extends string> (url: string, agent: Dispatcher, tokens: Record<P, string>) {
+  return async (who: P, method: Dispatcher.HttpMethod, path: string, json?: unknown): Promise<Dispatcher.ResponseData> => await request(url + path, {
+    method,
+    dispatcher: agent,
+    headers: { authorization: `Bearer ${tokens[who]}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: json !== undefined ? JSON.stringify(json) : undefined
+  })
 }

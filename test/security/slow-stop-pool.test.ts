@@ -1,9 +1,9 @@
 import crypto from 'node:crypto'
 import t from 'tap'
-import { Agent, request, type Dispatcher } from 'undici'
+import { Agent } from 'undici'
 import { requireDaemon } from '../helpers/env'
 import { cleanupLabel, docker, testLabel } from '../helpers/docker'
-import { startWatchedGateway } from './gateway-app'
+import { callerOf, startWatchedGateway } from './gateway-app'
 
 /**
  * Adversarial review of issue 10: `POST /containers/{id}/stop?t=86400` on a
@@ -32,12 +32,7 @@ if (d !== undefined) {
     const tokens = { a: gw.token(`a-${run}`), b: gw.token(`b-${run}`) }
     const agent = new Agent({ connections: 32, headersTimeout: 60_000 })
     t.teardown(async () => { await agent.destroy() })
-    const call = async (who: 'a' | 'b', method: Dispatcher.HttpMethod, path: string, json?: unknown): Promise<Dispatcher.ResponseData> => await request(gw.url + path, {
-      method,
-      dispatcher: agent,
-      headers: { authorization: `Bearer ${tokens[who]}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: json !== undefined ? JSON.stringify(json) : undefined
-    })
+    const call = callerOf(gw.url, agent, tokens)
 
     // A's container ignores SIGTERM: a stop waits the whole grace period.
     const created = await call('a', 'POST', '/containers/create', { Image: d.image, Cmd: ['sh', '-c', 'trap "" TERM; while :; do sleep 1; done'], Labels: label.labels })

@@ -1,12 +1,12 @@
 import crypto from 'node:crypto'
 import t from 'tap'
-import { Agent, request, type Dispatcher } from 'undici'
+import { Agent, type Dispatcher } from 'undici'
 import { requireDaemon } from '../helpers/env'
 import { cleanupLabel, testLabel } from '../helpers/docker'
 import { countDaemonConnections } from '../helpers/net'
 import { waitFor } from '../helpers/wait'
 import { talk, requestHead } from './raw-http'
-import { startWatchedGateway } from './gateway-app'
+import { callerOf, startWatchedGateway } from './gateway-app'
 
 /**
  * Issue 10 finding 2, streams: an authenticated principal had no cap on
@@ -31,12 +31,7 @@ if (d !== undefined) {
     const tokens = { a: gw.token(`a-${run}`), b: gw.token(`b-${run}`) }
     const agent = new Agent({ connections: 16 })
     t.teardown(async () => { await agent.destroy() })
-    const call = async (who: 'a' | 'b', method: Dispatcher.HttpMethod, path: string, json?: unknown): Promise<Dispatcher.ResponseData> => await request(gw.url + path, {
-      method,
-      dispatcher: agent,
-      headers: { authorization: `Bearer ${tokens[who]}`, ...(json !== undefined ? { 'content-type': 'application/json' } : {}) },
-      body: json !== undefined ? JSON.stringify(json) : undefined
-    })
+    const call = callerOf(gw.url, agent, tokens)
     const ticker = async (who: 'a' | 'b'): Promise<string> => {
       const created = await call(who, 'POST', '/containers/create', { Image: d.image, Cmd: ['sh', '-c', 'while true; do echo tick; sleep 0.2; done'], Labels: label.labels })
       const { Id } = await created.body.json() as { Id: string }
