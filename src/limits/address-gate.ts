@@ -1,3 +1,5 @@
+import { CappedCounts } from './capped-counts'
+
 /**
  * Connections per client address before authentication (issue 10 finding 2).
  *
@@ -15,25 +17,23 @@
  */
 export class AddressGate {
   /** address -> connections not yet authenticated */
-  private readonly pending = new Map<string, number>()
+  private readonly pending: CappedCounts
   /** connection id -> its address, while it counts */
   private readonly counted = new Map<string, string>()
 
   constructor (readonly maxPerAddress: number) {
-    if (!Number.isInteger(maxPerAddress) || maxPerAddress < 1) throw new RangeError(`per-address cap must be a positive integer, got ${maxPerAddress}`)
+    this.pending = new CappedCounts(maxPerAddress, 'per-address cap')
   }
 
   /** Unauthenticated connections from `address` now. */
   count (address: string): number {
-    return this.pending.get(address) ?? 0
+    return this.pending.count(address)
   }
 
   /** A new connection: true to accept it (it now counts), false to refuse it. */
   admit (connection: string, address: string): boolean {
     if (this.counted.has(connection)) return true
-    const n = this.count(address)
-    if (n >= this.maxPerAddress) return false
-    this.pending.set(address, n + 1)
+    if (!this.pending.take(address)) return false
     this.counted.set(connection, address)
     return true
   }
@@ -52,8 +52,6 @@ export class AddressGate {
     const address = this.counted.get(connection)
     if (address === undefined) return
     this.counted.delete(connection)
-    const left = this.count(address) - 1
-    if (left <= 0) this.pending.delete(address)
-    else this.pending.set(address, left)
+    this.pending.give(address)
   }
 }

@@ -1,3 +1,5 @@
+import { CappedCounts } from './capped-counts'
+
 /**
  * Open connections per principal (adversarial review of issue 10 finding 2).
  *
@@ -26,26 +28,24 @@ export type ConnectionClaim = 'counted' | 'other' | 'over'
 
 export class PrincipalConnections {
   /** principal -> open connections it owns */
-  private readonly open = new Map<string, number>()
+  private readonly open: CappedCounts
   /** connection id -> its owner */
   private readonly owner = new Map<string, string>()
 
   constructor (readonly maxPerPrincipal: number) {
-    if (!Number.isInteger(maxPerPrincipal) || maxPerPrincipal < 1) throw new RangeError(`per-principal connection cap must be a positive integer, got ${maxPerPrincipal}`)
+    this.open = new CappedCounts(maxPerPrincipal, 'per-principal connection cap')
   }
 
   /** Connections `principal` owns now. */
   count (principal: string): number {
-    return this.open.get(principal) ?? 0
+    return this.open.count(principal)
   }
 
   /** A request on `connection` authenticated as `principal`. */
   claim (connection: string, principal: string): ConnectionClaim {
     const holder = this.owner.get(connection)
     if (holder !== undefined) return holder === principal ? 'counted' : 'other'
-    const n = this.count(principal)
-    if (n >= this.maxPerPrincipal) return 'over'
-    this.open.set(principal, n + 1)
+    if (!this.open.take(principal)) return 'over'
     this.owner.set(connection, principal)
     return 'counted'
   }
@@ -55,10 +55,7 @@ export class PrincipalConnections {
     const holder = this.owner.get(connection)
     if (holder === undefined) return
     this.owner.delete(connection)
-    const left = this.count(holder) - 1
-    // Forget principals without connections: the map stays as large as the set of connected principals.
-    if (left <= 0) this.open.delete(holder)
-    else this.open.set(holder, left)
+    this.open.give(holder)
   }
 
   /** Principals owning at least one connection (for tests and metrics). */

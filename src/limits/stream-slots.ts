@@ -1,3 +1,5 @@
+import { CappedCounts } from './capped-counts'
+
 /**
  * Concurrent streams per principal (issue 10 finding 2): logs?follow, stats,
  * export, wait, attach and exec start each hold a daemon connection (and a
@@ -14,31 +16,26 @@ export interface StreamSlot {
 }
 
 export class StreamSlots {
-  private readonly open = new Map<string, number>()
+  private readonly open: CappedCounts
 
   constructor (readonly max: number) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`stream cap must be a positive integer, got ${max}`)
+    this.open = new CappedCounts(max, 'stream cap')
   }
 
   /** Streams the principal holds now. */
   count (principal: string): number {
-    return this.open.get(principal) ?? 0
+    return this.open.count(principal)
   }
 
   /** A slot for one more stream of `principal`, or undefined when it holds `max` already. */
   acquire (principal: string): StreamSlot | undefined {
-    const n = this.count(principal)
-    if (n >= this.max) return undefined
-    this.open.set(principal, n + 1)
+    if (!this.open.take(principal)) return undefined
     let released = false
     return {
       release: () => {
         if (released) return
         released = true
-        const left = this.count(principal) - 1
-        // Forget principals without streams: the map stays as large as the set of streaming principals.
-        if (left <= 0) this.open.delete(principal)
-        else this.open.set(principal, left)
+        this.open.give(principal)
       }
     }
   }
