@@ -1,12 +1,11 @@
-import fp from 'fastify-plugin'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
-import { matchRequest, parseVersion, type VersionRange } from '../src/docker/match'
-import { validateQuery } from '../src/docker/query'
-import { hasScope } from '../src/auth/scopes'
+import { routes, type RouteDef } from '../src/docker/routes'
+import { routeSchema } from '../src/docker/route-schemas'
+import { validateCall, type DockerCall } from './docker'
+import { requireScope } from './scope'
 import { fanOutContainerList, type FiltersTransform } from '../src/upstream/fanout'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
-import { BadRequest, Forbidden, NotFound, PageNotFound } from '../src/errors'
 
 /**
  * The fleet view (issue 5): `GET /hosts` (which daemons the caller may
@@ -15,8 +14,8 @@ import { BadRequest, Forbidden, NotFound, PageNotFound } from '../src/errors'
  * checks once the server is ready.
  *
  * These are static routes, so find-my-way prefers them over the mirror's
- * catch-all `/*` whatever the registration order; authentication runs first
- * as for every route (it is an onRequest hook of the root instance).
+ * `/hosts/:host/...` routes whatever the registration order; authentication
+ * runs first as for every route (it is an onRequest hook of the root).
  */
 
 export interface FleetOptions {
@@ -32,7 +31,6 @@ export interface FleetOptions {
 /** Response header naming the hosts that failed a fan-out, comma-separated. */
 export const FAILED_HOSTS_HEADER = 'x-docker-gateway-failed-hosts'
 
-const ANY_METHOD = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS']
 const ALL_PREFIX = '/hosts/_all'
 
 export interface HostView {
@@ -64,59 +62,44 @@ export function hostView (h: UpstreamHost, defaultHost: string): HostView {
 
 async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<void> {
   const { config, hosts } = opts
-  const range: VersionRange = { min: parseVersion(config.apiVersionMin) ?? { major: 1, minor: 24 } }
-  const max = config.apiVersionMax !== undefined ? parseVersion(config.apiVersionMax) : undefined
-  if (max !== undefined) range.max = max
 
   fastify.addHook('onReady', async () => { await hosts.startHealthChecks() })
   // The registry's own close (app.ts) stops the checks too; stopping here
   // first keeps a check from starting against pools being closed.
   fastify.addHook('preClose', async () => { await hosts.stopHealthChecks() })
 
-  function requireRead (request: FastifyRequest, what: string): void {
-    if (!hasScope(request.gw.scopes, 'containers:read')) {
-      request.gw.reason = 'missing scope containers:read'
-      throw new Forbidden(`token lacks the scope "containers:read" needed for ${what}`)
-    }
-  }
-
-  fastify.get('/hosts', async (request) => {
-    request.gw.route = 'GET /hosts'
-    requireRead(request, 'GET /hosts')
+  fastify.get('/hosts', {
+    schema: { tags: ['gateway'], operationId: 'hosts.list', summary: 'The Docker hosts the caller may reach, with their health', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },
+    onRequest: requireScope('containers:read', 'GET /hosts')
+  }, async (request) => {
     return hosts.reachable(request.gw.allowedHosts).map(h => hostView(h, hosts.defaultHost))
   })
 
-  fastify.route({ method: ANY_METHOD, url: `${ALL_PREFIX}/*`, handler: fanOut })
+  // The container list of every host the caller may reach: the allow-list's
+  // row, with its query decisions, fanned out.
+  const list = routes.find(r => r.id === 'container.list') as RouteDef
+  const label = `GET ${ALL_PREFIX}/containers/json`
+  for (const prefix of ['', '/v:version']) {
+    fastify.get(`${ALL_PREFIX}${prefix}/containers/json`, {
+      schema: { ...routeSchema(list, prefix), tags: ['gateway'], operationId: `fleet.containers.list${prefix === '' ? '' : '@v'}`, summary: 'Containers of every host the caller may reach', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },
+      onRequest: requireScope('containers:read', label),
+      preValidation: validateCall(list, config)
+    }, fanOut)
+  }
 
   async function fanOut (request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const gw = request.gw
-    const raw = request.raw.url ?? '/'
-    // Same canonical matching as the mirror, on what follows the prefix.
-    const match = matchRequest(request.method, raw.slice(ALL_PREFIX.length), range, false)
-    if (!match.ok) {
-      gw.reason = match.status === 404 ? 'not in allow-list' : match.message
-      throw match.status === 404 && match.message === 'page not found' ? new PageNotFound() : match.status === 404 ? new NotFound(match.message) : new BadRequest(match.message)
-    }
-    // Only the container list fans out; anything else under _all does not exist.
-    if (match.route.id !== 'container.list') {
-      gw.reason = 'not in allow-list'
-      throw new PageNotFound()
-    }
-    gw.route = `GET ${ALL_PREFIX}${match.route.template.replace(/^GET /, '')}`
+    const call = request.docker as DockerCall
     gw.routeId = 'fleet.containers.list'
     gw.host = '_all'
-    requireRead(request, gw.route)
-    const query = validateQuery(match.route, match.rawQuery)
-    if (!query.ok) throw new BadRequest(query.message)
-
     const targets = hosts.reachable(gw.allowedHosts)
     const result = await fanOutContainerList({
       registry: hosts,
       hosts: targets,
-      route: match.route,
-      version: match.version,
-      params: query.params,
-      filters: query.filters,
+      route: list,
+      version: call.version,
+      params: call.params,
+      filters: call.filters,
       transformFilters: opts.listFilters?.(request),
       deadlineMs: config.fleet?.deadlineMs ?? 5000,
       signal: request.signal,
@@ -130,8 +113,4 @@ async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<voi
   }
 }
 
-export default fp(fleet, {
-  name: 'docker-gateway-fleet',
-  fastify: '5.x',
-  dependencies: ['docker-gateway-request-context', 'docker-gateway-errors']
-})
+export default fleet

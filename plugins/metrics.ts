@@ -1,9 +1,8 @@
-import fp from 'fastify-plugin'
 import { timingSafeEqual } from 'node:crypto'
-import type { FastifyInstance } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
 import type { GatewayMetrics } from '../src/metrics'
-import { Forbidden, Unauthorized } from '../src/errors'
-import { hasScope } from '../src/auth/scopes'
+import { Unauthorized } from '../src/errors'
+import { requireScope } from './scope'
 
 /**
  * `GET /metrics` in Prometheus text format, outside the Docker namespace.
@@ -17,26 +16,23 @@ function sameSecret (a: string, b: string): boolean {
 }
 
 async function metricsRoute (fastify: FastifyInstance, opts: { metrics: GatewayMetrics, token?: string }): Promise<void> {
-  fastify.get('/metrics', async (request, reply) => {
+  const security: Array<Record<string, string[]>> = opts.token === undefined ? [{ bearer: ['admin'] }, { mutualTLS: [] }] : [{ metricsToken: [] }]
+  const schema = { tags: ['gateway'], operationId: 'metrics', summary: 'Prometheus metrics', security }
+  // Authenticated by the normal hook; telemetry of everyone's traffic is for admins.
+  const onRequest = opts.token === undefined ? requireScope('admin', 'GET /metrics') : checkMetricsToken
+  function checkMetricsToken (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
     request.gw.route = 'GET /metrics'
-    if (opts.token === undefined) {
-      // Authenticated by the normal hook; telemetry of everyone's traffic is for admins.
-      if (!hasScope(request.gw.scopes, 'admin')) {
-        request.gw.reason = 'missing scope admin'
-        throw new Forbidden('token lacks the scope "admin" needed for GET /metrics')
-      }
-    } else {
-      const header = request.headers.authorization ?? ''
-      const given = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? ''
-      if (!sameSecret(given, opts.token)) {
-        request.gw.reason = 'authentication failed: metrics token'
-        void reply.header('www-authenticate', 'Bearer realm="docker-gateway-metrics"')
-        throw new Unauthorized('the metrics endpoint needs its bearer token')
-      }
-    }
+    const header = request.headers.authorization ?? ''
+    const given = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? ''
+    if (sameSecret(given, opts.token as string)) { done(); return }
+    request.gw.reason = 'authentication failed: metrics token'
+    void reply.header('www-authenticate', 'Bearer realm="docker-gateway-metrics"')
+    done(new Unauthorized('the metrics endpoint needs its bearer token'))
+  }
+  fastify.get('/metrics', { schema, onRequest }, async (_request, reply) => {
     void reply.header('content-type', opts.metrics.registry.contentType)
     return await opts.metrics.registry.metrics()
   })
 }
 
-export default fp(metricsRoute, { name: 'docker-gateway-metrics', fastify: '5.x', dependencies: ['docker-gateway-request-context'] })
+export default metricsRoute

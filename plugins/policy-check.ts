@@ -1,12 +1,11 @@
-import fp from 'fastify-plugin'
 import type { FastifyInstance } from 'fastify'
 import { bodyError, checkBody } from '../src/docker/body'
 import { vetCreate } from '../src/policy'
 import { policyContext } from '../src/docker/vet'
-import { hasScope } from '../src/auth/scopes'
 import { routes } from '../src/docker/routes'
 import type { Config } from '../src/config/schema'
-import { Forbidden } from '../src/errors'
+import { rawBodyParser } from './docker'
+import { requireScope } from './scope'
 
 /**
  * `POST /policy/check`: explain a decision. Takes a create body and answers
@@ -19,13 +18,12 @@ const createRoute = routes.find(r => r.id === 'container.create')
 
 async function policyCheck (fastify: FastifyInstance, opts: { config: Config }): Promise<void> {
   const { config } = opts
-  fastify.post('/policy/check', async (request) => {
+  rawBodyParser(fastify, config.bodyLimit)
+  fastify.post('/policy/check', {
+    schema: { tags: ['gateway'], operationId: 'policy.check', summary: 'What the policy decides for a create body, without creating anything', security: [{ bearer: ['containers:write'] }, { mutualTLS: [] }] },
+    onRequest: requireScope('containers:write', 'POST /policy/check')
+  }, async (request) => {
     const gw = request.gw
-    gw.route = 'POST /policy/check'
-    if (!hasScope(gw.scopes, 'containers:write')) {
-      gw.reason = 'missing scope containers:write'
-      throw new Forbidden('token lacks the scope "containers:write" needed for POST /policy/check')
-    }
     if (createRoute === undefined) throw new Error('create route missing from the allow-list')
     const body = checkBody(createRoute, request)
     if (!body.ok) throw bodyError(body)
@@ -42,4 +40,4 @@ async function policyCheck (fastify: FastifyInstance, opts: { config: Config }):
   })
 }
 
-export default fp(policyCheck, { name: 'docker-gateway-policy-check', fastify: '5.x', dependencies: ['docker-gateway-request-context'] })
+export default policyCheck

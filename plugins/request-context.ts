@@ -72,6 +72,8 @@ export function auditRecord (request: FastifyRequest, status: number): Record<st
 async function requestContext (fastify: FastifyInstance, opts: { write: AuditWriter, observe?: AuditWriter }): Promise<void> {
   const { write, observe } = opts
   fastify.decorateRequest('gw', null as unknown as GatewayContext)
+  // What the Docker mirror's hooks decided (plugins/docker.ts), on every request object alike.
+  fastify.decorateRequest('docker', null)
   fastify.addHook('onRequest', (request, reply, done) => {
     const length = request.headers['content-length']
     request.gw = {

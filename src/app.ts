@@ -10,14 +10,17 @@ import limits from '../plugins/limits'
 import { ContainerResolver } from './ownership/resolver'
 import { ownedListFilters } from './ownership/authorize'
 import requestContext from '../plugins/request-context'
-import dockerErrors from '../plugins/docker-errors'
+import errors from '../plugins/errors'
+import openapi from '../plugins/openapi'
+import canonicalPath from '../plugins/canonical-path'
 import health from '../plugins/health'
 import authenticate, { authenticateOptions } from '../plugins/authenticate'
 import rateLimit, { rateLimitOptions } from '../plugins/rate-limit'
 import { createAudit, loggerOptions, type Audit } from './audit/logger'
 import { lazyChildLoggerFactory } from './audit/request-logger'
 import type { DestinationStream } from 'pino'
-import dockerMirror from '../plugins/docker-mirror'
+import docker from '../plugins/docker'
+import { parseQuery } from './docker/query'
 import policyCheck from '../plugins/policy-check'
 import upgrade from '../plugins/upgrade'
 import metricsRoute from '../plugins/metrics'
@@ -46,9 +49,8 @@ declare module 'fastify' {
   }
 }
 
-/** Paths outside the Docker namespace that answer without credentials. */
 /** Paths outside the Docker namespace that answer without a user's credentials. */
-export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz'])
+export const PUBLIC_PATHS: ReadonlySet<string> = new Set(['/healthz', '/readyz', '/openapi.json'])
 
 /**
  * /metrics skips user authentication only when it has its own scrape token
@@ -64,8 +66,9 @@ export function publicPaths (config: Config): ReadonlySet<string> {
  * hooks run in this order for every request.
  *
  *   TLS (server) -> request context -> authentication (identify) -> rate limit
- *   -> authentication (401 if unidentified, before the body is read)
- *   -> mirror route: allow-list -> scope -> validation -> policy -> host -> upstream
+ *   -> authentication (401 if unidentified, before the body is read) -> limits
+ *   -> canonical path -> route (the allow-list, find-my-way) -> scope
+ *   -> validation -> policy -> host -> ownership -> upstream (plugins/docker.ts)
  */
 export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const { config } = opts
@@ -91,6 +94,12 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     // The header deadline before authentication: headersTimeout, checked often enough to mean it.
     http: timeouts.node,
     trustProxy: false,
+    // The allow-list has its own HEAD rows (/_ping); a GET is not also a HEAD.
+    exposeHeadRoutes: false,
+    // One value per name, the first, as dockerd's url.Values.Get reads it.
+    querystringParser: parseQuery,
+    // Schema errors carry the refused value, for Docker-worded messages (plugins/docker.ts).
+    ajv: { customOptions: { verbose: true } },
     clientErrorHandler: dockerClientErrorHandler({
       audit: audit.reject,
       headerDeadline: (ip) => {
@@ -113,7 +122,9 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     write: audit.write,
     ...(metrics !== undefined ? { observe: metrics.observeRequest } : {})
   })
-  await app.register(dockerErrors, { bodyLimit: config.bodyLimit })
+  await app.register(errors, { bodyLimit: config.bodyLimit })
+  // Before any route: it collects the routes' schemas as they are added.
+  await app.register(openapi)
   // Upgrade requests (attach, exec start) go through the same hooks as any other.
   await app.register(upgrade, { requestTimeoutMs: config.upstreamTimeouts.headers })
   await app.register(health, { hosts })
@@ -122,6 +133,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(rateLimit, rateLimitOptions(config, open))
   // After authentication: a connection whose request authenticated stops counting per address.
   await app.register(limits, { limits: config.limits, log: limitLog })
+  // The allow-list's first check, over the raw URL, before any route's own hooks.
+  await app.register(canonicalPath)
   // One resolver (and its id -> owner cache) for every route that addresses containers.
   const resolver = config.ownership.enabled
     ? new ContainerResolver({ ownerLabel: config.ownership.label, maxEntries: config.ownership.cacheSize, timeoutMs: config.upstreamTimeouts.headers })
@@ -130,6 +143,6 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(hostsReload, { hosts, load: opts.reloadConfig })
   await app.register(policyCheck, { config })
   if (metrics !== undefined) await app.register(metricsRoute, { metrics, token: config.metrics.token })
-  await app.register(dockerMirror, { config, hosts, resolver, metrics })
+  await app.register(docker, { config, hosts, resolver, metrics })
   return app
 }

@@ -1,23 +1,67 @@
 import createError from '@fastify/error'
 
 /**
- * Every error the gateway itself produces. Each one is answered as Docker
- * answers its own errors, a JSON object `{"message": "..."}` (Docker Engine
- * API, "Errors": "The API uses standard HTTP status codes ... and a JSON
- * object with a message"), so scripts written against dockerd keep working.
+ * Every error the gateway itself produces, named by its cause. Each one is
+ * answered as Docker answers its own errors, a JSON object `{"message": "..."}`
+ * (Docker Engine API, "Errors": "The API uses standard HTTP status codes ...
+ * and a JSON object with a message"), so scripts written against dockerd keep
+ * working; the audit line's `reason` is derived from the code (auditReason).
  */
+
+/** A gateway error; `detail` is what the audit reason names besides the code (a scope, a rule). */
+export type GatewayError = Error & { code: string, statusCode: number, detail?: string }
+
+function withDetail<E extends Error> (err: E, detail: string): E {
+  (err as unknown as GatewayError).detail = detail
+  return err
+}
+
+// The allow-list and the request's shape.
 export const PageNotFound = createError('DGW_PAGE_NOT_FOUND', 'page not found', 404)
-export const BadRequest = createError('DGW_BAD_REQUEST', '%s', 400)
-export const Unauthorized = createError('DGW_UNAUTHORIZED', '%s', 401)
-export const Forbidden = createError('DGW_FORBIDDEN', '%s', 403)
-export const NoSuchContainer = createError('DGW_NO_SUCH_CONTAINER', 'No such container: %s', 404)
-export const NotFound = createError('DGW_NOT_FOUND', '%s', 404)
+export const PathNotCanonical = createError('DGW_PATH_NOT_CANONICAL', '%s', 400)
+export const VersionUnsupported = createError('DGW_VERSION_UNSUPPORTED', '%s', 400)
+export const QueryInvalid = createError('DGW_QUERY_INVALID', '%s', 400)
+export const BodyInvalid = createError('DGW_BODY_INVALID', '%s', 400)
+export const MediaTypeUnsupported = createError('DGW_MEDIA_TYPE', '%s', 415)
 export const PayloadTooLarge = createError('DGW_PAYLOAD_TOO_LARGE', 'request body is larger than %s bytes', 413)
-export const UnsupportedMediaType = createError('DGW_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
+export const NoSuchExec = createError('DGW_NO_SUCH_EXEC', 'No such exec instance: %s', 404)
+
+// Who may do it.
+export const Unauthorized = createError('DGW_UNAUTHORIZED', '%s', 401)
+const ScopeMissingError = createError('DGW_SCOPE_MISSING', 'token lacks the scope "%s" needed for %s', 403)
+export function scopeMissing (scope: string, what: string): GatewayError {
+  return withDetail(new ScopeMissingError(scope, what), scope) as GatewayError
+}
+const PolicyDeniedError = createError('DGW_POLICY_DENIED', '%s', 403)
+const PolicyInvalidError = createError('DGW_POLICY_INVALID', '%s', 400)
+/** A body the policy refused: 403 for a rule, 400 for a shape it cannot judge. */
+export function policyDenied (status: 400 | 403, rule: string, message: string): GatewayError {
+  return withDetail(status === 403 ? new PolicyDeniedError(message) : new PolicyInvalidError(message), rule) as GatewayError
+}
+const ContainerRefDeniedError = createError('DGW_CONTAINER_REF_DENIED', 'policy denied: %s names container "%s", which you do not own (rule: container-ref)', 403)
+export function containerRefDenied (field: string, ref: string): GatewayError {
+  return withDetail(new ContainerRefDeniedError(field, ref), field) as GatewayError
+}
+const NotOwnerError = createError('DGW_NOT_OWNER', '%s', 404)
+/** Another principal's container or exec, answered with the daemon's own 404 wording. */
+export function notOwner (what: 'container' | 'exec', message: string): GatewayError {
+  return withDetail(new NotOwnerError(message), what) as GatewayError
+}
+export const Forbidden = createError('DGW_FORBIDDEN', '%s', 403)
 export const TooManyRequests = createError('DGW_TOO_MANY_REQUESTS', '%s', 429)
+
+// Which daemon.
+export const HostForbidden = createError('DGW_HOST_FORBIDDEN', '%s', 403)
+export const HostUnknown = createError('DGW_HOST_UNKNOWN', '%s', 404)
+export const CircuitOpen = createError('DGW_CIRCUIT_OPEN', '%s', 503)
+
+// The daemon's side.
 export const UpstreamUnreachable = createError('DGW_UPSTREAM_UNREACHABLE', '%s', 502)
-export const UpstreamUnavailable = createError('DGW_UPSTREAM_UNAVAILABLE', '%s', 503)
 export const UpstreamTimeout = createError('DGW_UPSTREAM_TIMEOUT', '%s', 504)
+const TopRefusedError = createError('DGW_TOP_REFUSED', 'the daemon\'s top answer for these ps_args lists processes that are not provably this container\'s; refused by the gateway', 502)
+export function topRefused (why: string): GatewayError {
+  return withDetail(new TopRefusedError(), why) as GatewayError
+}
 
 /** Map an undici/socket failure to the status a Docker client should see. */
 export function upstreamError (err: NodeJS.ErrnoException, hostName: string): Error & { statusCode: number } {
@@ -37,4 +81,37 @@ export function statusError (status: number, message: string): Error & { statusC
   const err = new DaemonAnswer(message) as Error & { statusCode: number }
   err.statusCode = status
   return err
+}
+
+/**
+ * The audit line's `reason` for an error, from its code: operators grep these
+ * (docs/operations.md), so they stay short and stable; for codes not listed
+ * the message is the reason.
+ */
+const REASONS: Readonly<Record<string, (err: GatewayError) => string>> = {
+  DGW_PAGE_NOT_FOUND: () => 'not in allow-list',
+  DGW_NO_SUCH_EXEC: () => 'not in allow-list',
+  DGW_SCOPE_MISSING: (e) => `missing scope ${e.detail ?? ''}`,
+  DGW_POLICY_DENIED: (e) => `policy: ${e.detail ?? ''}`,
+  DGW_POLICY_INVALID: (e) => `policy: ${e.detail ?? ''}`,
+  DGW_CONTAINER_REF_DENIED: (e) => `policy: container-ref ${e.detail ?? ''}`,
+  DGW_NOT_OWNER: (e) => `not owner or no such ${e.detail ?? 'container'}`,
+  DGW_CIRCUIT_OPEN: () => 'circuit open',
+  DGW_TOP_REFUSED: (e) => `top answer refused: ${e.detail ?? ''}`,
+  DGW_DAEMON_ANSWER: (e) => e.statusCode === 404 ? e.message : `resolve failed (${e.statusCode})`
+}
+
+export function auditReason (err: Error & { code?: string }): string {
+  const derive = err.code !== undefined ? REASONS[err.code] : undefined
+  return derive !== undefined ? derive(err as GatewayError) : err.message
+}
+
+/**
+ * Docker's error body, serialised here and sent as bytes: fastify appends
+ * `; charset=utf-8` to any JSON type it sends an object or a string under,
+ * never to a Buffer, and the Go client reads the message only from a body
+ * whose type is exactly `application/json` (client/request.go checkResponseErr).
+ */
+export function dockerErrorBody (message: string): Buffer {
+  return Buffer.from(JSON.stringify({ message }))
 }

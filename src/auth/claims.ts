@@ -1,6 +1,7 @@
 import { parseScopes } from './scopes'
 import { invalidToken, TokenRejected } from './token-errors'
 import type { VerifiedIdentity } from './token-cache'
+import { HOST_NAME } from '../docker/names'
 
 /**
  * The claims contract (issue 3 §2) applied to a payload whose signature and
@@ -11,8 +12,6 @@ import type { VerifiedIdentity } from './token-cache'
  * a list of names must not turn into "every host".
  */
 
-/** Host names as the config accepts them (schema.ts `hosts` keys). */
-const HOST_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/
 
 export function identityFromClaims (payload: unknown): VerifiedIdentity {
   if (payload === null || typeof payload !== 'object') throw new TokenRejected(invalidToken('claim', 'the payload must be a JSON object'))

@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify'
 import type { RouteDef } from './routes'
-import { BadRequest, UnsupportedMediaType } from '../errors'
+import { BodyInvalid, MediaTypeUnsupported } from '../errors'
 
 /**
  * Decides, before anything is forwarded, whether a request may carry a body
@@ -71,5 +71,5 @@ export function checkBody (route: RouteDef, request: FastifyRequest): BodyCheck 
 
 /** The Docker-shaped error for a refused body. */
 export function bodyError (check: Extract<BodyCheck, { ok: false }>): Error {
-  return check.status === 415 ? new UnsupportedMediaType(check.message) : new BadRequest(check.message)
+  return check.status === 415 ? new MediaTypeUnsupported(check.message) : new BodyInvalid(check.message)
 }

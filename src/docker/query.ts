@@ -1,5 +1,5 @@
 import type { ParamKind, RouteDef } from './routes'
-import { CONTAINER_REF } from './match'
+import { CONTAINER_REF } from './names'
 import { parsePsArgs } from './ps-args'
 
 /**
@@ -145,21 +145,29 @@ export function parseFilters (raw: string): { ok: true, filters: Filters } | Que
   return { ok: true, filters }
 }
 
-export function validateQuery (route: RouteDef, rawQuery: string): QueryResult {
-  const params = new Map<string, string>()
-  const seen = new Set<string>()
-  if (rawQuery === '') return { ok: true, params }
-  let filters: Filters | undefined
-  let search: URLSearchParams
-  try {
-    search = new URLSearchParams(rawQuery)
-  } catch {
-    return { ok: false, message: 'invalid query string' }
+/**
+ * The query as dockerd reads it: `&`-separated, `+` and percent escapes
+ * decoded (URLSearchParams), and the first of repeated names wins, as Go's
+ * url.Values.Get reads it. Fastify's querystring parser for the whole server,
+ * so schemas, hooks and handlers see one value per name.
+ */
+export function parseQuery (raw: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null) as Record<string, string>
+  if (raw === '') return out
+  for (const [name, value] of new URLSearchParams(raw)) {
+    if (!(name in out)) out[name] = value
   }
-  for (const [name, value] of search) {
-    const kind = route.query[name]
-    if (kind === undefined || seen.has(name)) continue
-    seen.add(name)
+  return out
+}
+
+/** Decide every parameter of a route's query (parsed by parseQuery): forwarded normalised, or a refusal. */
+export function validateQuery (route: RouteDef, query: Readonly<Record<string, string>>): QueryResult {
+  const params = new Map<string, string>()
+  let filters: Filters | undefined
+  for (const name in route.query) {
+    const value = query[name]
+    if (value === undefined) continue
+    const kind = route.query[name] as ParamKind
     const problem = checkValue(kind, name, value)
     if (problem !== undefined) return { ok: false, message: problem }
     if (kind === 'filters') {

@@ -1,4 +1,4 @@
-import { ALL_HOSTS } from '../docker/match'
+import { ALL_HOSTS } from '../docker/names'
 
 /**
  * Which Docker host a call may reach: the `/hosts/{name}` prefix (or the

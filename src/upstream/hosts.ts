@@ -3,7 +3,7 @@ import { parseUpstream, type UpstreamTarget } from './target'
 import { CircuitBreaker, type BreakerOptions } from './breaker'
 import { DEFAULT_HEALTH, HealthLoop, initialHealth, type HealthOptions, type HostHealth } from './health'
 import { decideHostAccess, reachableNames } from './host-access'
-import { Forbidden, NotFound, PageNotFound, UpstreamUnavailable } from '../errors'
+import { CircuitOpen, HostForbidden, HostUnknown, PageNotFound } from '../errors'
 import type { Config, HostConfig } from '../config/schema'
 
 /**
@@ -162,7 +162,7 @@ export interface CallOutcome {
 
 export type RouteResult =
   | { ok: true, host: UpstreamHost, probe: boolean }
-  | { ok: false, error: Error & { statusCode?: number }, reason: string }
+  | { ok: false, error: Error & { statusCode?: number } }
 
 export interface ReloadResult {
   added: string[]
@@ -217,16 +217,14 @@ export class HostRegistry {
   route (requested: string | undefined, allowed: readonly string[] | undefined): RouteResult {
     const d = decideHostAccess(requested, this.defaultHost, n => this.byName.has(n), allowed)
     if (!d.ok) {
-      if (d.pageNotFound === true) return { ok: false, error: new PageNotFound(), reason: 'not in allow-list' }
-      return d.status === 403
-        ? { ok: false, error: new Forbidden(d.message), reason: d.message }
-        : { ok: false, error: new NotFound(d.message), reason: d.message }
+      if (d.pageNotFound === true) return { ok: false, error: new PageNotFound() }
+      return { ok: false, error: d.status === 403 ? new HostForbidden(d.message) : new HostUnknown(d.message) }
     }
     const host = this.byName.get(d.name) as UpstreamHost
     const admission = host.breaker.admit()
     if (!admission.ok) {
       const message = `Docker host "${host.name}" is unavailable: ${admission.reason}`
-      return { ok: false, error: new UpstreamUnavailable(message), reason: 'circuit open' }
+      return { ok: false, error: new CircuitOpen(message) }
     }
     return { ok: true, host, probe: admission.probe }
   }

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { routes } from '../../src/docker/routes'
-import { validateQuery, encodeQuery, buildUpstreamPath, parseFilters } from '../../src/docker/query'
+import { validateQuery, encodeQuery, buildUpstreamPath, parseFilters, parseQuery } from '../../src/docker/query'
 
 const route = (id: string) => {
   const r = routes.find(r => r.id === id)
@@ -9,7 +9,7 @@ const route = (id: string) => {
 }
 
 t.test('only documented parameters are forwarded, booleans as dockerd reads them', async t => {
-  const q = validateQuery(route('container.list'), 'all=True&limit=-1&size=False&trunc_cmd=0&evil=1')
+  const q = validateQuery(route('container.list'), parseQuery('all=True&limit=-1&size=False&trunc_cmd=0&evil=1'))
   t.ok(q.ok)
   if (!q.ok) return
   t.same([...q.params], [['all', '1'], ['limit', '-1'], ['size', '0']])
@@ -22,15 +22,15 @@ t.test('bool: httputils.BoolValue semantics, forwarded as 1 or 0', async t => {
     ['1', '1'], ['true', '1'], ['True', '1'], ['yes', '1'], ['anything', '1']
   ]
   for (const [value, forwarded] of cases) {
-    const q = validateQuery(route('container.inspect'), 'size=' + encodeURIComponent(value))
+    const q = validateQuery(route('container.inspect'), parseQuery('size=' + encodeURIComponent(value)))
     t.same(q.ok && q.params.get('size'), forwarded, JSON.stringify(value))
   }
 })
 
 t.test('link on delete may only be false', async t => {
-  const off = validateQuery(route('container.delete'), 'force=1&link=0')
+  const off = validateQuery(route('container.delete'), parseQuery('force=1&link=0'))
   t.same(off.ok && [...off.params], [['force', '1'], ['link', '0']])
-  const on = validateQuery(route('container.delete'), 'force=1&link=true')
+  const on = validateQuery(route('container.delete'), parseQuery('force=1&link=true'))
   t.notOk(on.ok)
   if (!on.ok) t.match(on.message, '"link" is not supported')
 })
@@ -40,18 +40,18 @@ t.test('ps_args is forwarded in canonical form; empty is not forwarded', async t
     ['ps_args=', undefined], ['ps_args=-e+-f', '-ef'], ['ps_args=aux', 'aux'], ['ps_args=o+PID,%25CPU,comm', '-o pid,pcpu,comm']
   ]
   for (const [qs, forwarded] of cases) {
-    const q = validateQuery(route('container.top'), qs)
+    const q = validateQuery(route('container.top'), parseQuery(qs))
     t.ok(q.ok, qs)
     if (q.ok) t.equal(q.params.get('ps_args'), forwarded, qs)
   }
   // The first value counts, as in Go, even when it is the empty default.
-  const first = validateQuery(route('container.top'), 'ps_args=&ps_args=-ef+--sort=-pid')
+  const first = validateQuery(route('container.top'), parseQuery('ps_args=&ps_args=-ef+--sort=-pid'))
   t.same(first.ok && [...first.params], [])
 })
 
 t.test('bounded integers', async t => {
   const ok: Array<[string, string]> = [['container.stop', 't=-1'], ['container.stop', 't=86400'], ['container.resize', 'h=0&w=65535'], ['exec.resize', 'h=24&w=80']]
-  for (const [id, qs] of ok) t.ok(validateQuery(route(id), qs).ok, `${id} ?${qs}`)
+  for (const [id, qs] of ok) t.ok(validateQuery(route(id), parseQuery(qs)).ok, `${id} ?${qs}`)
 })
 
 t.test('filters: values bounded, no control characters', async t => {
@@ -59,22 +59,22 @@ t.test('filters: values bounded, no control characters', async t => {
   const long = JSON.stringify({ label: ['x'.repeat(513)] })
   const ctl = JSON.stringify({ name: ['a\nb'] })
   for (const [f, msg] of [[many, 'more than 64'], [long, 'longer than 512'], [ctl, 'control character']]) {
-    const q = validateQuery(route('container.list'), 'filters=' + encodeURIComponent(f as string))
+    const q = validateQuery(route('container.list'), parseQuery('filters=' + encodeURIComponent(f as string)))
     t.notOk(q.ok)
     if (!q.ok) t.match(q.message, msg as string)
   }
-  t.ok(validateQuery(route('container.list'), 'filters=' + encodeURIComponent(JSON.stringify({ label: ['owner=zoë'] }))).ok, 'UTF-8 labels pass')
+  t.ok(validateQuery(route('container.list'), parseQuery('filters=' + encodeURIComponent(JSON.stringify({ label: ['owner=zoë'] })))).ok, 'UTF-8 labels pass')
 })
 
 t.test('the first of repeated parameters wins, as Go url.Values.Get reads it', async t => {
-  const q = validateQuery(route('container.stop'), 't=1&t=999')
+  const q = validateQuery(route('container.stop'), parseQuery('t=1&t=999'))
   t.ok(q.ok)
   if (q.ok) t.equal(q.params.get('t'), '1')
 })
 
 t.test('filters: raw JSON and encoded JSON both parse and are re-encoded', async t => {
-  const raw = validateQuery(route('container.list'), 'filters={"label":["CallFrom=seed"]}')
-  const enc = validateQuery(route('container.list'), 'filters=' + encodeURIComponent('{"label":["CallFrom=seed"]}'))
+  const raw = validateQuery(route('container.list'), parseQuery('filters={"label":["CallFrom=seed"]}'))
+  const enc = validateQuery(route('container.list'), parseQuery('filters=' + encodeURIComponent('{"label":["CallFrom=seed"]}')))
   t.ok(raw.ok && enc.ok)
   if (!raw.ok || !enc.ok) return
   t.same(raw.filters, { label: ['CallFrom=seed'] })
@@ -118,14 +118,14 @@ const bad: Array<[string, string, string]> = [
 ]
 t.test('names that only look a little like IDs are still accepted', async t => {
   for (const name of ['db', 'cafe', '0123456789a', 'ABCDEF012345', '0123456789abg', 'web-0123456789ab', 'f'.repeat(65)]) {
-    const q = validateQuery(route('container.create'), `name=${name}`)
+    const q = validateQuery(route('container.create'), parseQuery(`name=${name}`))
     t.ok(q.ok, `${name}: ${q.ok ? 'accepted' : q.message}`)
   }
 })
 
 for (const [id, qs, msg] of bad) {
   t.test(`${id} ?${qs} is refused`, async t => {
-    const q = validateQuery(route(id), qs)
+    const q = validateQuery(route(id), parseQuery(qs))
     t.notOk(q.ok)
     if (!q.ok) t.match(q.message, msg)
   })

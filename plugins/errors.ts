@@ -1,5 +1,6 @@
 import fp from 'fastify-plugin'
 import type { FastifyError, FastifyInstance } from 'fastify'
+import { auditReason, dockerErrorBody } from '../src/errors'
 
 /**
  * Every error leaves the gateway in Docker's shape, `{"message": "..."}`,
@@ -10,19 +11,11 @@ import type { FastifyError, FastifyInstance } from 'fastify'
  * otherwise prints the raw JSON. 5xx details of unexpected failures are
  * logged, not sent.
  */
-/**
- * Serialised here, and sent as bytes: fastify appends `; charset=utf-8` to
- * any JSON type it sends an object or a string under, never to a Buffer.
- */
-export function dockerError (message: string): Buffer {
-  return Buffer.from(JSON.stringify({ message }))
-}
-
 async function dockerErrors (fastify: FastifyInstance, opts: { bodyLimit: number }): Promise<void> {
   fastify.setNotFoundHandler((request, reply) => {
     request.gw.decision = 'deny'
     request.gw.reason = 'not in allow-list'
-    void reply.code(404).header('content-type', 'application/json').send(dockerError('page not found'))
+    void reply.code(404).header('content-type', 'application/json').send(dockerErrorBody('page not found'))
   })
 
   fastify.setErrorHandler((err: FastifyError, request, reply) => {
@@ -45,11 +38,12 @@ async function dockerErrors (fastify: FastifyInstance, opts: { bodyLimit: number
       request.log.error({ err }, 'unexpected error')
       message = 'internal error in docker-gateway'
     }
-    if (request.gw !== null && request.gw.reason === undefined) {
+    if (request.gw !== null) {
       request.gw.decision = 'deny'
-      request.gw.reason = message
+      // A step that knows more (a volume claim, a filter) has said it; else the error's cause.
+      if (request.gw.reason === undefined) request.gw.reason = status >= 500 && err.code?.startsWith('DGW_') !== true ? message : auditReason(err)
     }
-    void reply.code(status).header('content-type', 'application/json').send(dockerError(message))
+    void reply.code(status).header('content-type', 'application/json').send(dockerErrorBody(message))
   })
 }
 

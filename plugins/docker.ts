@@ -1,0 +1,406 @@
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError, HookHandlerDoneFunction, preHandlerHookHandler, preValidationHookHandler } from 'fastify'
+import type { Dispatcher } from 'undici'
+import { routes, type RouteDef } from '../src/docker/routes'
+import { ROUTE_PREFIXES, routeSchema, routeUrl } from '../src/docker/route-schemas'
+import { parseVersion, versionProblem, versionRange } from '../src/docker/api-version'
+import { validateQuery, encodeQuery, buildUpstreamPath, type Filters } from '../src/docker/query'
+import { bodyError, checkBody } from '../src/docker/body'
+import { checkedTop, readCapped, type TopFetch } from '../src/docker/top'
+import { policyContext, vetBody } from '../src/docker/vet'
+import { rewriteContainerRef, type ContainerRef, type VolumeRef } from '../src/policy'
+import { isAdmin } from '../src/auth/scopes'
+import type { ContainerResolver } from '../src/ownership/resolver'
+import type { GatewayMetrics } from '../src/metrics'
+import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
+import { claimVolumes } from '../src/ownership/volumes'
+import { relay } from '../src/upstream/relay'
+import { pipeUpgrade } from '../src/upstream/upgrade'
+import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
+import type { Config } from '../src/config/schema'
+import {
+  containerRefDenied, NoSuchExec, notOwner, PageNotFound, policyDenied, QueryInvalid, statusError, topRefused,
+  upstreamError, VersionUnsupported, Forbidden
+} from '../src/errors'
+import { requireScope } from './scope'
+
+/**
+ * The Docker mirror: every row of the allow-list (src/docker/routes.ts) is a
+ * fastify route under each prefix (route-schemas.ts), and the security path
+ * is a chain of named hooks in request order:
+ *
+ *   onRequest     requireScope       the row's scope (before the body is read)
+ *   preValidation validateCall       API version, query decisions (query.ts)
+ *   (fastify)     schema             path parameters and query shape
+ *   preHandler    applyPolicy        body check, create/exec/update policy
+ *                 routeToHost        /hosts/{name} or the default, claim, breaker, version ceiling
+ *                 checkOwnership     own containers only, addressed by full id
+ *   handler       sendToDaemon       relay (or the upgrade pipe, or top's checked answer)
+ *
+ * Authentication, the rate limit, connection limits and the canonical-path
+ * guard have run as the root's onRequest hooks before these. Nothing a hook
+ * did not decide is forwarded: the upstream request is built from the
+ * validated parts, never from the client's raw URL or bytes.
+ */
+
+export interface DockerOptions {
+  config: Config
+  hosts: HostRegistry
+  resolver: ContainerResolver | undefined
+  metrics?: GatewayMetrics
+}
+
+/** What the hooks decided about one mirrored call, filled in as they run. */
+export interface DockerCall {
+  row: RouteDef
+  /** Canonical `1.N`, if the client used a version prefix. */
+  version?: string
+  /** The container or exec the call addresses: as sent, then the resolved full id. */
+  target?: string
+  params: Map<string, string>
+  filters?: Filters
+  body?: string
+  /** The vetted body object, when refs must be rewritten to full ids before re-serialising. */
+  decoded?: Record<string, unknown>
+  /** Containers a create body joins (Links, VolumesFrom, container:<x> modes): must be the caller's. */
+  containerRefs: ContainerRef[]
+  /** Named volumes a create body mounts: must be the caller's (created owned by it when new). */
+  volumeRefs?: VolumeRef[]
+  host?: UpstreamHost
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    docker: DockerCall | null
+  }
+}
+
+type RouteParams = Partial<Record<'host' | 'version' | 'id' | 'exec', string>>
+
+/**
+ * Headers an upgrade request may carry to the daemon besides Connection and
+ * Upgrade: the websocket handshake (golang.org/x/net/websocket checks Origin)
+ * and the client's name. Credentials never go upstream.
+ */
+const UPGRADE_HEADERS = ['user-agent', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol']
+
+/**
+ * The daemon's name-conflict error names the container holding the name
+ * ("... is already in use by container \"<id>\""): for a caller who does
+ * not own it, that id is another principal's. Replaced by a neutral phrase.
+ */
+const CONFLICT_ROUTES = new Set(['container.create', 'container.rename'])
+function hideOthersIds (request: FastifyRequest, routeId: string): ((status: number, body: Buffer) => Buffer) | undefined {
+  if (!CONFLICT_ROUTES.has(routeId) || isAdmin(request.gw.scopes)) return undefined
+  return (status, body) => status === 409 ? Buffer.from(body.toString('utf8').replace(/by container \\?"?[0-9a-f]{64}\\?"?/g, 'by another container')) : body
+}
+
+/**
+ * Path parameters outside their pattern (route-schemas.ts), answered as the
+ * daemon would: an exec id that cannot exist is its 404.
+ */
+function paramError (errors: FastifySchemaValidationError[]): Error {
+  const e = errors[0] as FastifySchemaValidationError & { data?: unknown }
+  const value = String(e.data ?? '')
+  if (e.instancePath === '/exec') return new NoSuchExec(value)
+  if (e.instancePath === '/id') return new QueryInvalid(`invalid container name or ID "${value}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
+  return new QueryInvalid(`invalid request: ${e.instancePath.slice(1)} ${e.message ?? ''}`.trim())
+}
+
+/**
+ * Bodies are read raw (bounded by bodyLimit) and decided on by checkBody in
+ * applyPolicy: the content-type switch belongs to the route. Registered in
+ * each scope that reads bodies this way (this plugin, /policy/check).
+ */
+export function rawBodyParser (fastify: FastifyInstance, bodyLimit: number): void {
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => { done(null, body) })
+}
+
+/**
+ * preValidation: the API version against the configured range, and every
+ * query parameter decided (allowed as is, normalised, bounded or refused).
+ */
+export function validateCall (row: RouteDef, config: Config): preValidationHookHandler {
+  const range = versionRange(config.apiVersionMin, config.apiVersionMax)
+  return function validateCall (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    request.gw.routeId = row.id
+    const p = request.params as RouteParams
+    const call: DockerCall = { row, params: new Map(), containerRefs: [] }
+    request.docker = call
+    if (p.version !== undefined) {
+      const asked = parseVersion(p.version)
+      // `/vfoo/...` is no version at all: a path dockerd does not have.
+      if (asked === undefined) { done(new PageNotFound()); return }
+      const problem = versionProblem(asked, range.min, range.max)
+      if (problem !== undefined) { done(new VersionUnsupported(problem)); return }
+      call.version = `${asked.major}.${asked.minor}`
+    }
+    const target = p.id ?? p.exec
+    if (target !== undefined) {
+      call.target = target
+      request.gw.container = target
+    }
+    const query = validateQuery(row, request.query as Record<string, string>)
+    if (!query.ok) { done(new QueryInvalid(query.message)); return }
+    call.params = query.params
+    if (query.filters !== undefined) call.filters = query.filters
+    done()
+  }
+}
+
+async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<void> {
+  const { config, hosts } = opts
+  // Absent when ownership is disabled: every principal then sees every container.
+  const resolver = opts.resolver
+  const configuredMax = config.apiVersionMax !== undefined ? parseVersion(config.apiVersionMax) : undefined
+  const minVersion = versionRange(config.apiVersionMin, undefined).min
+
+  rawBodyParser(fastify, config.bodyLimit)
+
+  /** preHandler: the body, present only where the route takes one, JSON, bounded, then the policy. */
+  function applyPolicy (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const call = request.docker as DockerCall
+    const body = checkBody(call.row, request)
+    if (!body.ok) { done(bodyError(body)); return }
+    // The body is decoded as the daemon would and judged; what is forwarded
+    // is the re-serialised, vetted object.
+    const vetted = vetBody(call.row, body.raw, config.policy, policyContext(request.gw, config.ownership))
+    if (!vetted.ok) { done(policyDenied(vetted.status, vetted.rule, vetted.message)); return }
+    call.containerRefs = vetted.containerRefs
+    if (vetted.body !== undefined) call.body = vetted.body
+    if (vetted.decoded !== undefined) call.decoded = vetted.decoded
+    if (vetted.volumeRefs !== undefined) call.volumeRefs = vetted.volumeRefs
+    done()
+  }
+
+  /** preHandler: the token's hosts claim (403), unknown name (404), open circuit (503 at once). */
+  function routeToHost (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const call = request.docker as DockerCall
+    const routed = hosts.route((request.params as RouteParams).host, request.gw.allowedHosts)
+    if (!routed.ok) { done(routed.error); return }
+    const host = routed.host
+    call.host = host
+    request.gw.host = host.name
+    if (call.version !== undefined && configuredMax === undefined && host.apiVersion !== undefined) {
+      // Without a configured ceiling, the newest version this daemon reports
+      // is the ceiling (learned from its /_ping Api-Version header).
+      const problem = versionProblem(parseVersion(call.version) ?? minVersion, minVersion, parseVersion(host.apiVersion))
+      if (problem !== undefined) { done(new VersionUnsupported(problem)); return }
+    }
+    done()
+  }
+
+  /** preHandler: a principal reaches only its own containers, addressed by full id. */
+  function checkOwnership (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+    const call = request.docker as DockerCall
+    if (resolver === undefined || !needsOwnership(call)) { done(); return }
+    applyOwnership(request, call, resolver).then(() => { done() }, (err: Error & { statusCode?: number }) => {
+      // A daemon that cannot be reached for the lookup is a 502/504 like any call to it.
+      done(err.statusCode !== undefined ? err : upstreamError(err as NodeJS.ErrnoException, (call.host as UpstreamHost).name))
+    })
+  }
+
+  function needsOwnership (call: DockerCall): boolean {
+    return call.target !== undefined || call.containerRefs.length > 0 || call.row.id === 'container.list' || (call.volumeRefs?.length ?? 0) > 0
+  }
+
+  async function applyOwnership (request: FastifyRequest, call: DockerCall, r: ContainerResolver): Promise<void> {
+    const gw = request.gw
+    const caller = { principal: gw.principal ?? '', admin: isAdmin(gw.scopes) }
+    const host = call.host as UpstreamHost
+    const row = call.row
+    if (row.target === 'container' && call.target !== undefined) {
+      const d = await authorizeContainer(r, host, call.target, caller)
+      if (!d.ok) throw d.status === 404 ? notOwner('container', d.message) : statusError(d.status, d.message)
+      call.target = d.id
+      gw.container = d.id
+    } else if (row.target === 'exec' && call.target !== undefined) {
+      const d = await authorizeExec(r, host, call.target, caller)
+      if (!d.ok) throw d.status === 404 ? notOwner('exec', d.message) : statusError(d.status, d.message)
+    } else if (call.containerRefs.length > 0 && call.decoded !== undefined) {
+      for (const ref of call.containerRefs) {
+        const d = await authorizeContainer(r, host, ref.ref, caller)
+        // A join of a container the caller cannot see: refuse without saying whether it exists.
+        if (!d.ok) throw containerRefDenied(ref.field, ref.ref)
+        rewriteContainerRef(call.decoded, ref, d.id)
+      }
+      call.body = JSON.stringify(call.decoded)
+    } else if (row.id === 'container.list') {
+      const d = await authorizeListFilters(r, host, call.filters, caller)
+      if (!d.ok) {
+        gw.reason = 'filter names a container the caller does not own'
+        throw statusError(d.status, d.message)
+      }
+      if (d.filters !== undefined) call.filters = d.filters
+    }
+    // Named volumes, last (it may create them): each must be the caller's (src/ownership/volumes.ts).
+    const volumes = await claimVolumes(host, call.volumeRefs ?? [], caller, r.ownerLabel)
+    if (!volumes.ok) {
+      gw.reason = volumes.reason
+      throw volumes.status === 403 ? new Forbidden(volumes.message) : statusError(volumes.status, volumes.message)
+    }
+  }
+
+  /** The handler: the call goes to the daemon. */
+  function sendToDaemon (request: FastifyRequest, reply: FastifyReply): void {
+    const call = request.docker as DockerCall
+    if (call.row.traffic === 'upgrade' && request.isUpgrade) {
+      sendUpgrade(request, call).catch((err: Error) => { void reply.send(err) })
+      return
+    }
+    if (call.row.id === 'container.top' && call.params.has('ps_args')) {
+      sendCheckedTop(request, reply, call).catch((err: Error) => { void reply.send(err) })
+      return
+    }
+    send(request, reply, call)
+  }
+
+  /**
+   * `top` with ps_args: the caller's answer is read whole and sent only if
+   * every row is one of the container's own processes (src/docker/top.ts,
+   * issue 10 finding 1); the checks go through the host's short pool.
+   */
+  async function sendCheckedTop (request: FastifyRequest, reply: FastifyReply, call: DockerCall): Promise<void> {
+    const host = call.host as UpstreamHost
+    const fetchTop: TopFetch = async (path) => {
+      try {
+        const res = await host.short.request({ path, method: 'GET', headersTimeout: host.timeouts.headers, bodyTimeout: host.timeouts.body })
+        return { status: res.statusCode, text: await readCapped(res.body) }
+      } catch (err) {
+        throw upstreamError(err as NodeJS.ErrnoException, host.name)
+      }
+    }
+    const fixed = buildUpstreamPath(call.row, call.target, call.version, '')
+    const result = await checkedTop(fetchTop, fixed, buildUpstreamPath(call.row, call.target, call.version, encodeQuery(call.params)))
+    if (result.kind === 'refused') throw topRefused(result.reason)
+    request.gw.upstreamStatus = result.status
+    await reply.code(result.status).type('application/json').send(result.body)
+  }
+
+  /**
+   * attach and exec start with `Upgrade: tcp` (or attach/ws with `Upgrade:
+   * websocket`): after the daemon's 101 the connection is a raw
+   * bidirectional stream, piped both ways with half-close honoured.
+   */
+  async function sendUpgrade (request: FastifyRequest, call: DockerCall): Promise<void> {
+    const row = call.row
+    const host = call.host as UpstreamHost
+    const upgrade = String(request.headers.upgrade ?? '').toLowerCase()
+    const wanted = row.id === 'container.attachWs' ? 'websocket' : 'tcp'
+    if (upgrade !== wanted) throw new QueryInvalid(`${row.template} upgrades only to "${wanted}"`)
+    const path = buildUpstreamPath(row, call.target, call.version, encodeQuery(call.params, call.filters))
+    const headers: Record<string, string> = { connection: 'Upgrade', upgrade }
+    for (const name of UPGRADE_HEADERS) {
+      const v = request.headers[name]
+      if (typeof v === 'string') headers[name] = v
+    }
+    if (call.body !== undefined) headers['content-type'] = 'application/json'
+    // A stream slot of the principal's, released when the socket closes; 429 when none is left.
+    fastify.streamLimits.hold(request, request.raw.socket)
+    const { socket, head } = await request.upgradeSocket()
+    const metrics = opts.metrics
+    metrics?.streamOpened(host.name)
+    try {
+      await pipeUpgrade({
+        client: socket,
+        clientHead: head,
+        target: host.target,
+        method: request.method,
+        path,
+        headers,
+        body: call.body !== undefined ? Buffer.from(call.body) : undefined,
+        headersTimeoutMs: host.timeouts.headers,
+        onResponse: (status) => { request.gw.upstreamStatus = status },
+        // Counted as the bytes flow: the audit line is written when the client
+        // socket closes, which is before pipeUpgrade's promise settles.
+        meter: request.gw,
+        // TCP keepalive both ways, and both sides closed after limits.streamIdleTimeoutMs of silence.
+        ...fastify.streamLimits.upgradeOptions(request)
+      })
+    } finally {
+      metrics?.streamClosed(host.name)
+    }
+  }
+
+  function send (request: FastifyRequest, reply: FastifyReply, call: DockerCall): void {
+    const row = call.row
+    const host = call.host as UpstreamHost
+    const path = buildUpstreamPath(row, call.target, call.version, encodeQuery(call.params, call.filters))
+    const headers: Record<string, string> = {}
+    const ua = request.headers['user-agent']
+    if (ua !== undefined) headers['user-agent'] = ua
+    if (call.body !== undefined) headers['content-type'] = 'application/json'
+    const streaming = row.traffic !== 'short'
+    let headersTimeout = host.timeouts.headers
+    const t = call.params.get('t')
+    if (t !== undefined && Number(t) > 0) {
+      // stop/restart answer only after the container stopped: allow its grace period.
+      headersTimeout += Number(t) * 1000
+    }
+    // A stream holds one of the principal's slots until its response closes; 429 when none is left.
+    if (streaming) fastify.streamLimits.hold(request, reply.raw)
+    const metrics = opts.metrics
+    if (streaming) metrics?.streamOpened(host.name)
+    const stream = streaming ? host.openStream() : undefined
+    const rewriteError = hideOthersIds(request, row.id)
+    relay({
+      reply,
+      dispatcher: stream !== undefined ? stream.dispatcher : host.short,
+      hostName: host.name,
+      method: request.method as Dispatcher.HttpMethod,
+      path,
+      headers,
+      body: call.body,
+      headersTimeout,
+      bodyTimeout: streaming ? 0 : host.timeouts.body,
+      stream: streaming,
+      ...(rewriteError !== undefined ? { rewriteError } : {}),
+      onDone: (stats) => {
+        request.gw.upstreamStatus = stats.status
+        request.gw.bytesOut = stats.bytesOut
+        if (stats.clientAborted) request.gw.clientAborted = true
+        if (stats.error !== undefined && !stats.clientAborted) request.log.warn({ err: stats.error, host: host.name }, 'upstream failed')
+        stream?.release()
+        hosts.record(host, stats)
+        if (metrics !== undefined) {
+          if (streaming) metrics.streamClosed(host.name)
+          if (stats.status > 0) metrics.upstreamResponded(host.name, stats.headersSeconds)
+        }
+      }
+    })
+  }
+
+  const preHandler: preHandlerHookHandler[] = [applyPolicy, routeToHost, checkOwnership]
+  for (const row of routes) {
+    const onRequest = requireScope(row.scope, row.template)
+    const preValidation = validateCall(row, config)
+    for (const prefix of ROUTE_PREFIXES) {
+      fastify.route({
+        method: row.method,
+        url: routeUrl(row, prefix),
+        schema: { ...routeSchema(row, prefix), operationId: operationId(row, prefix), tags: ['docker'], security: [{ bearer: [row.scope] }, { mutualTLS: [] }] },
+        config: { row },
+        schemaErrorFormatter: paramError,
+        onRequest,
+        preValidation,
+        preHandler,
+        handler: sendToDaemon
+      })
+    }
+  }
+}
+
+/** A unique OpenAPI operationId per row and prefix: `container.inspect`, `container.inspect@v`, `@host`, `@host+v`. */
+function operationId (row: RouteDef, prefix: string): string {
+  const suffix = prefix === '' ? '' : prefix === '/v:version' ? '@v' : prefix === '/hosts/:host' ? '@host' : '@host+v'
+  return `${row.id}${row.method === 'HEAD' ? '.head' : ''}${suffix}`
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The allow-list row a mirrored route serves. */
+    row?: RouteDef
+  }
+}
+
+export default docker

@@ -1,0 +1,64 @@
+import { Type, type TSchema } from '@sinclair/typebox'
+import type { ParamKind, RouteDef } from './routes'
+import { CONTAINER_REF, EXEC_ID, HOST_NAME, ALL_HOSTS } from './names'
+
+/**
+ * Each allow-list row as fastify routes: the same path under the four
+ * prefixes a Docker client or an operator uses, with TypeBox schemas for the
+ * path parameters and the query derived from the row. The schemas are what
+ * fastify validates and what the OpenAPI document (GET /openapi.json) shows;
+ * the kinds' own checks (query.ts) then decide each value.
+ */
+
+/** Unprefixed, API-versioned, host-routed, both (CONTRIBUTING: "Adding an allowed endpoint"). */
+export const ROUTE_PREFIXES = ['', '/v:version', '/hosts/:host', '/hosts/:host/v:version'] as const
+
+/** The fastify URL of a row under a prefix: `/containers/:id/json`. */
+export function routeUrl (row: RouteDef, prefix: string): string {
+  return prefix + '/' + row.segments.join('/')
+}
+
+/** What each kind of query parameter accepts, as the OpenAPI document says it. */
+const KIND_DOCS: Readonly<Record<ParamKind, string>> = {
+  bool: 'boolean as dockerd reads it (0, false, no, none and empty are false); forwarded as 1 or 0',
+  off: 'only false is accepted',
+  int: 'integer, at most 9 digits',
+  seconds: 'seconds, -1 to 86400',
+  ttySize: 'terminal rows or columns, 0 to 65535',
+  filters: 'JSON object of documented filter names to lists of strings',
+  signal: 'signal name or number',
+  containerName: 'container name ([a-zA-Z0-9][a-zA-Z0-9_.-]+, not 12 to 64 hex digits)',
+  psArgs: 'ps options: -ef, aux, or -o with fixed fields (docs/policy.md)',
+  tail: '"all" or a number of lines',
+  timestamp: 'unix timestamp, RFC 3339 date or Go duration',
+  condition: 'not-running, next-exit or removed',
+  platform: 'os[/arch[/variant]]',
+  detachKeys: 'key sequence such as ctrl-p,ctrl-q'
+}
+
+/** Path parameter patterns; a value outside them never reaches a hook. */
+export const PARAM_PATTERNS = {
+  host: `^(${HOST_NAME.source.slice(1, -1)}|${ALL_HOSTS})$`,
+  id: CONTAINER_REF.source,
+  exec: EXEC_ID.source
+} as const
+
+export interface RouteSchema {
+  params?: TSchema
+  querystring?: TSchema
+}
+
+export function routeSchema (row: RouteDef, prefix: string): RouteSchema {
+  const params: Record<string, TSchema> = {}
+  if (prefix.includes(':host')) params.host = Type.String({ pattern: PARAM_PATTERNS.host, description: 'a configured Docker host' })
+  if (prefix.includes(':version')) params.version = Type.String({ description: 'Engine API version after the v, e.g. 1.41' })
+  if (row.target === 'container') params.id = Type.String({ pattern: PARAM_PATTERNS.id, description: 'container id, id prefix or name (your own)' })
+  if (row.target === 'exec') params.exec = Type.String({ pattern: PARAM_PATTERNS.exec, description: 'exec instance id' })
+  const schema: RouteSchema = {}
+  if (Object.keys(params).length > 0) schema.params = Type.Object(params)
+  const query: Record<string, TSchema> = {}
+  for (const [name, kind] of Object.entries(row.query)) query[name] = Type.Optional(Type.String({ description: KIND_DOCS[kind] }))
+  // Parameters no rule names are dropped, as dockerd ignores what it does not read.
+  if (Object.keys(query).length > 0) schema.querystring = Type.Object(query, { additionalProperties: true })
+  return schema
+}

@@ -1,0 +1,225 @@
+import type { IncomingHttpHeaders } from 'node:http'
+import { Readable } from 'node:stream'
+import type { FastifyReply } from 'fastify'
+import type { Dispatcher } from 'undici'
+import { upstreamError } from '../errors'
+
+/**
+ * Relays one request to the daemon and its answer to the client through
+ * fastify's reply, so onSend/onResponse and the error handler see it like any
+ * other response.
+ *
+ * - A stream (logs, stats, export, wait, stop): the daemon's body becomes a
+ *   Readable handed to reply.send at the daemon's headers; a chunk goes to
+ *   the client as it arrives, and the daemon read is paused while the client
+ *   is full (push() returns false) and resumed when it reads again (_read),
+ *   so a slow client slows the daemon instead of filling memory. The headers
+ *   are flushed at once: `docker run` waits on /wait's headers before it starts.
+ * - A short answer (JSON of inspect, list, version...) is gathered and sent in
+ *   one write with a Content-Length, instead of being re-framed chunk by chunk:
+ *   one packet where dockerd's chunked answer would otherwise cost a write per
+ *   read (and Nagle/delayed-ACK stalls at low concurrency). Past
+ *   SHORT_BUFFER_MAX it turns into a stream, so no answer is held whole.
+ *
+ * When the client goes away the daemon request is aborted at once, so no
+ * daemon connection outlives its client.
+ */
+
+/** Hop-by-hop headers (RFC 9110 §7.6.1) are never relayed. */
+const HOP_BY_HOP = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization',
+  'te', 'trailer', 'transfer-encoding', 'upgrade'
+])
+
+/** Largest short answer gathered before it is streamed instead. */
+export const SHORT_BUFFER_MAX = 256 * 1024
+
+export function responseHeaders (headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const connection = headers.connection
+  const listed = typeof connection === 'string' ? connection.toLowerCase().split(',').map(s => s.trim()) : []
+  const out: IncomingHttpHeaders = {}
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || listed.includes(name)) continue
+    out[name] = headers[name]
+  }
+  return out
+}
+
+export interface RelayStats {
+  status: number
+  /** Seconds from dispatch to the daemon's response headers (0 if none came). */
+  headersSeconds: number
+  /** Response body bytes relayed to the client. */
+  bytesOut: number
+  /** Set when the exchange did not end normally. */
+  error?: Error
+  /** The client went away before the response ended. */
+  clientAborted: boolean
+}
+
+export interface RelayOptions {
+  reply: FastifyReply
+  dispatcher: Dispatcher
+  hostName: string
+  method: Dispatcher.HttpMethod
+  path: string
+  headers: Record<string, string>
+  body?: string | Buffer
+  headersTimeout: number
+  bodyTimeout: number
+  /** A stream: relayed as it arrives, headers flushed at once. */
+  stream: boolean
+  /**
+   * Rewrites the body of a daemon error (status >= 400) before it is sent;
+   * such bodies are small JSON (a short answer, gathered whole).
+   */
+  rewriteError?: (status: number, body: Buffer) => Buffer
+  onDone: (stats: RelayStats) => void
+}
+
+/** The daemon's body as a Readable for reply.send, paced by the client. */
+class DaemonBody extends Readable {
+  constructor (private readonly relay: Relay) {
+    super()
+  }
+
+  override _read (): void {
+    this.relay.clientReady()
+  }
+
+  override _destroy (err: Error | null, cb: (err?: Error | null) => void): void {
+    this.relay.clientGone()
+    cb(err)
+  }
+}
+
+class Relay implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | undefined
+  private readonly stats: RelayStats = { status: 0, headersSeconds: 0, bytesOut: 0, clientAborted: false }
+  private readonly started = process.hrtime.bigint()
+  private finished = false
+  private headers: IncomingHttpHeaders = {}
+  /** A short answer's chunks, until its end or SHORT_BUFFER_MAX. */
+  private chunks: Buffer[] | undefined
+  private gathered = 0
+  private body: DaemonBody | undefined
+  private paused = false
+
+  constructor (private readonly opts: RelayOptions) {
+    opts.reply.raw.once('close', this.onClientClose)
+  }
+
+  private readonly onClientClose = (): void => { this.clientGone() }
+
+  clientGone (): void {
+    if (this.finished) return
+    this.stats.clientAborted = true
+    // Abort through the dispatch controller rather than an AbortController
+    // per request: same effect, no allocation on the hot path.
+    this.controller?.abort(new Error('client disconnected'))
+    this.done()
+  }
+
+  clientReady (): void {
+    const res = this.opts.reply.raw
+    if (!res.headersSent && !res.destroyed) res.flushHeaders()
+    if (this.paused) {
+      this.paused = false
+      this.controller?.resume()
+    }
+  }
+
+  private done (error?: Error): void {
+    if (this.finished) return
+    this.finished = true
+    this.opts.reply.raw.removeListener('close', this.onClientClose)
+    if (error !== undefined) this.stats.error = error
+    this.opts.onDone(this.stats)
+  }
+
+  onRequestStart (controller: Dispatcher.DispatchController): void {
+    this.controller = controller
+    // The client left while the request waited for a connection.
+    if (this.stats.clientAborted) controller.abort(new Error('client disconnected'))
+  }
+
+  onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    if (statusCode < 200) return // 1xx informational: wait for the final response
+    this.stats.status = statusCode
+    this.stats.headersSeconds = Number(process.hrtime.bigint() - this.started) / 1e9
+    this.headers = responseHeaders(headers)
+    if (this.opts.stream) this.startStream([])
+    else this.chunks = []
+  }
+
+  /** Hand the body to fastify as a stream, starting with what was gathered. */
+  private startStream (gathered: Buffer[]): void {
+    this.chunks = undefined
+    const body = new DaemonBody(this)
+    this.body = body
+    for (const chunk of gathered) body.push(chunk)
+    void this.opts.reply.code(this.stats.status).headers(this.headers).send(body)
+  }
+
+  onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.stats.bytesOut += chunk.length
+    if (this.chunks !== undefined) {
+      this.chunks.push(chunk)
+      this.gathered += chunk.length
+      const errorToRewrite = this.stats.status >= 400 && this.opts.rewriteError !== undefined
+      if (this.gathered > SHORT_BUFFER_MAX && !errorToRewrite) this.startStream(this.chunks)
+      return
+    }
+    if (this.body !== undefined && !this.body.push(chunk)) {
+      this.paused = true
+      controller.pause()
+    }
+  }
+
+  onResponseEnd (): void {
+    if (this.finished) return
+    const chunks = this.chunks
+    if (chunks !== undefined) {
+      let body = chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)
+      const status = this.stats.status
+      if (status >= 400 && this.opts.rewriteError !== undefined) {
+        body = this.opts.rewriteError(status, body)
+        this.stats.bytesOut = body.length
+      }
+      // fastify sets the length of what it sends; a HEAD answer keeps the daemon's.
+      if (this.opts.method !== 'HEAD') delete this.headers['content-length']
+      void this.opts.reply.code(status).headers(this.headers).send(body.length > 0 ? body : undefined)
+    } else {
+      this.body?.push(null)
+    }
+    this.done()
+  }
+
+  onResponseError (_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.finished) return
+    if (this.body === undefined) {
+      // Nothing sent yet: the client gets a Docker-shaped 502/504.
+      const mapped = upstreamError(err as NodeJS.ErrnoException, this.opts.hostName)
+      this.stats.status = mapped.statusCode
+      this.done(err)
+      void this.opts.reply.send(mapped)
+      return
+    }
+    // Mid-body failure: the status is already sent, so the only honest
+    // signal left is to cut the connection (the client sees a truncated body).
+    this.done(err)
+    this.body.destroy(err)
+  }
+}
+
+export function relay (opts: RelayOptions): void {
+  const handler = new Relay(opts)
+  opts.dispatcher.dispatch({
+    path: opts.path,
+    method: opts.method,
+    headers: opts.headers,
+    body: opts.body ?? null,
+    headersTimeout: opts.headersTimeout,
+    bodyTimeout: opts.bodyTimeout
+  }, handler)
+}
