@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValida
 import type { Dispatcher } from 'undici'
 import { routes, type RouteDef } from '../src/docker/routes'
 import { ROUTE_PREFIXES, routeSchema, routeUrl } from '../src/docker/route-schemas'
+import { ALL_HOSTS } from '../src/docker/names'
 import { parseVersion, versionProblem, versionRange } from '../src/docker/api-version'
 import { validateQuery, encodeQuery, buildUpstreamPath, type Filters } from '../src/docker/query'
 import { bodyError, checkBody } from '../src/docker/body'
@@ -28,7 +29,7 @@ import { requireScope } from './scope'
  * fastify route under each prefix (route-schemas.ts), and the security path
  * is a chain of named hooks in request order:
  *
- *   onRequest     requireScope       the row's scope (before the body is read)
+ *   preParsing    requireScope       the row's scope (after authentication, before the body is read)
  *   preValidation validateCall       API version, query decisions (query.ts)
  *   (fastify)     schema             path parameters and query shape
  *   preHandler    applyPolicy        body check, create/exec/update policy
@@ -125,6 +126,8 @@ export function validateCall (row: RouteDef, config: Config): preValidationHookH
   return function validateCall (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     request.gw.routeId = row.id
     const p = request.params as RouteParams
+    // `_all` is served only by the fleet routes (plugins/fleet.ts); anything else under it is a path the gateway does not have.
+    if (p.host === ALL_HOSTS) { done(new PageNotFound()); return }
     const call: DockerCall = { row, params: new Map(), containerRefs: [] }
     request.docker = call
     if (p.version !== undefined) {
@@ -372,7 +375,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
 
   const preHandler: preHandlerHookHandler[] = [applyPolicy, routeToHost, checkOwnership]
   for (const row of routes) {
-    const onRequest = requireScope(row.scope, row.template)
+    const preParsing = requireScope(row.scope, row.template)
     const preValidation = validateCall(row, config)
     for (const prefix of ROUTE_PREFIXES) {
       fastify.route({
@@ -381,7 +384,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
         schema: { ...routeSchema(row, prefix), operationId: operationId(row, prefix), tags: ['docker'], security: [{ bearer: [row.scope] }, { mutualTLS: [] }] },
         config: { row },
         schemaErrorFormatter: paramError,
-        onRequest,
+        preParsing,
         preValidation,
         preHandler,
         handler: sendToDaemon
@@ -390,10 +393,10 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
   }
 }
 
-/** A unique OpenAPI operationId per row and prefix: `container.inspect`, `container.inspect@v`, `@host`, `@host+v`. */
+/** A unique OpenAPI operationId per row and prefix: `container.inspect`, `container.inspect@v`, `@host`, `@host+v` (@fastify/swagger suffixes HEAD rows with -head). */
 function operationId (row: RouteDef, prefix: string): string {
   const suffix = prefix === '' ? '' : prefix === '/v:version' ? '@v' : prefix === '/hosts/:host' ? '@host' : '@host+v'
-  return `${row.id}${row.method === 'HEAD' ? '.head' : ''}${suffix}`
+  return `${row.id}${suffix}`
 }
 
 declare module 'fastify' {

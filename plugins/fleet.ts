@@ -70,7 +70,7 @@ async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<voi
 
   fastify.get('/hosts', {
     schema: { tags: ['gateway'], operationId: 'hosts.list', summary: 'The Docker hosts the caller may reach, with their health', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },
-    onRequest: requireScope('containers:read', 'GET /hosts')
+    preParsing: requireScope('containers:read', 'GET /hosts')
   }, async (request) => {
     return hosts.reachable(request.gw.allowedHosts).map(h => hostView(h, hosts.defaultHost))
   })
@@ -82,7 +82,7 @@ async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<voi
   for (const prefix of ['', '/v:version']) {
     fastify.get(`${ALL_PREFIX}${prefix}/containers/json`, {
       schema: { ...routeSchema(list, prefix), tags: ['gateway'], operationId: `fleet.containers.list${prefix === '' ? '' : '@v'}`, summary: 'Containers of every host the caller may reach', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },
-      onRequest: requireScope('containers:read', label),
+      preParsing: requireScope('containers:read', label),
       preValidation: validateCall(list, config)
     }, fanOut)
   }

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto'
-import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
 import type { GatewayMetrics } from '../src/metrics'
 import { Unauthorized } from '../src/errors'
 import { requireScope } from './scope'
@@ -19,17 +19,17 @@ async function metricsRoute (fastify: FastifyInstance, opts: { metrics: GatewayM
   const security: Array<Record<string, string[]>> = opts.token === undefined ? [{ bearer: ['admin'] }, { mutualTLS: [] }] : [{ metricsToken: [] }]
   const schema = { tags: ['gateway'], operationId: 'metrics', summary: 'Prometheus metrics', security }
   // Authenticated by the normal hook; telemetry of everyone's traffic is for admins.
-  const onRequest = opts.token === undefined ? requireScope('admin', 'GET /metrics') : checkMetricsToken
-  function checkMetricsToken (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const preParsing = opts.token === undefined ? requireScope('admin', 'GET /metrics') : checkMetricsToken
+  function checkMetricsToken (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload, done: (err: Error | null, payload?: RequestPayload) => void): void {
     request.gw.route = 'GET /metrics'
     const header = request.headers.authorization ?? ''
     const given = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? ''
-    if (sameSecret(given, opts.token as string)) { done(); return }
+    if (sameSecret(given, opts.token as string)) { done(null, payload); return }
     request.gw.reason = 'authentication failed: metrics token'
     void reply.header('www-authenticate', 'Bearer realm="docker-gateway-metrics"')
     done(new Unauthorized('the metrics endpoint needs its bearer token'))
   }
-  fastify.get('/metrics', { schema, onRequest }, async (_request, reply) => {
+  fastify.get('/metrics', { schema, preParsing }, async (_request, reply) => {
     void reply.header('content-type', opts.metrics.registry.contentType)
     return await opts.metrics.registry.metrics()
   })

@@ -21,7 +21,7 @@ async function policyCheck (fastify: FastifyInstance, opts: { config: Config }):
   rawBodyParser(fastify, config.bodyLimit)
   fastify.post('/policy/check', {
     schema: { tags: ['gateway'], operationId: 'policy.check', summary: 'What the policy decides for a create body, without creating anything', security: [{ bearer: ['containers:write'] }, { mutualTLS: [] }] },
-    onRequest: requireScope('containers:write', 'POST /policy/check')
+    preParsing: requireScope('containers:write', 'POST /policy/check')
   }, async (request) => {
     const gw = request.gw
     if (createRoute === undefined) throw new Error('create route missing from the allow-list')

@@ -97,7 +97,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     // The allow-list has its own HEAD rows (/_ping); a GET is not also a HEAD.
     exposeHeadRoutes: false,
     // One value per name, the first, as dockerd's url.Values.Get reads it.
-    querystringParser: parseQuery,
+    routerOptions: { querystringParser: parseQuery },
     // Schema errors carry the refused value, for Docker-worded messages (plugins/docker.ts).
     ajv: { customOptions: { verbose: true } },
     clientErrorHandler: dockerClientErrorHandler({

@@ -54,7 +54,7 @@ t.test('a follow stream has no read timeout, only a headers timeout', async t =>
   t.equal(await res.body.text(), 'first\nsecond\n')
 })
 
-t.test('a short call whose body stalls is cut after the body timeout', async t => {
+t.test('a short call whose body stalls is cut after the body timeout: a 504, not a truncated 200', async t => {
   const s = http.createServer((_req, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' })
     res.write('[')
@@ -63,8 +63,23 @@ t.test('a short call whose body stalls is cut after the body timeout', async t =
   t.teardown(() => { s.closeAllConnections(); s.close() })
   const gw = await startGateway(t, { GATEWAY_UPSTREAM: `tcp://127.0.0.1:${port}`, GATEWAY_UPSTREAM_BODY_TIMEOUT: '200' })
   const res = await request(`${gw.url}/containers/json`, { headers: { authorization: `Bearer ${gw.token()}` } })
+  // A short answer is gathered before it is sent (src/upstream/relay.ts), so
+  // a daemon that stalls mid-body is a clean Docker-shaped 504.
+  t.equal(res.statusCode, 504)
+  t.match(await res.body.json(), { message: /did not answer in time \(UND_ERR_BODY_TIMEOUT\)/ })
+})
+
+t.test('a stream whose daemon dies mid-body is cut: a truncated body is an error, not a silent short read', async t => {
+  const s = http.createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': '100' })
+    res.write('x'.repeat(10), () => { setTimeout(() => { res.socket?.destroy() }, 50) })
+  })
+  const port = await listen(s)
+  t.teardown(() => { s.closeAllConnections(); s.close() })
+  const gw = await startGateway(t, { GATEWAY_UPSTREAM: `tcp://127.0.0.1:${port}`, GATEWAY_OWNERSHIP: 'false' })
+  const res = await request(`${gw.url}/containers/abc/export`, { headers: { authorization: `Bearer ${gw.token()}` } })
   t.equal(res.statusCode, 200)
-  await t.rejects(res.body.text(), 'the truncated body is an error, not a silent short read')
+  await t.rejects(res.body.text(), 'the client sees the cut')
 })
 
 t.test('hop-by-hop headers are not relayed; Docker headers are', async t => {
