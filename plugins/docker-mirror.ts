@@ -6,6 +6,7 @@ import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/que
 import { bodyError, checkBody } from '../src/docker/body'
 import { checkedTop, readCapped, type TopFetch } from '../src/docker/top'
 import { policyContext, vetBody } from '../src/docker/vet'
+import { markWouldDeny } from './request-context'
 import { rewriteContainerRef, type ContainerRef, type VolumeRef } from '../src/policy'
 import { hasScope, isAdmin } from '../src/auth/scopes'
 import type { ContainerResolver } from '../src/ownership/resolver'
@@ -123,6 +124,7 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
       gw.reason = `policy: ${vetted.rule}`
       throw vetted.status === 403 ? new Forbidden(vetted.message) : new BadRequest(vetted.message)
     }
+    if (vetted.wouldDeny !== undefined) markWouldDeny(gw, vetted.wouldDeny)
 
     // 6. host routing: token's hosts claim (403), unknown name (404), open circuit (503 at once).
     const routed = hosts.route(match.host, gw.allowedHosts)
