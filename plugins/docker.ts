@@ -23,6 +23,7 @@ import {
   upstreamError, VersionUnsupported, Forbidden
 } from '../src/errors'
 import { requireScope } from './scope'
+import { markWouldDeny } from './request-context'
 
 /**
  * The Docker mirror: every row of the allow-list (src/docker/routes.ts) is a
@@ -169,6 +170,8 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
     // is the re-serialised, vetted object.
     const vetted = vetBody(call.row, body.raw, config.policy, policyContext(request.gw, config.ownership))
     if (!vetted.ok) { done(policyDenied(vetted.status, vetted.rule, vetted.message)); return }
+    // Report-only rules (policy.mode, policy.reportRules) broken: forwarded, and the audit line says would-deny.
+    if (vetted.wouldDeny !== undefined) markWouldDeny(request.gw, vetted.wouldDeny)
     call.containerRefs = vetted.containerRefs
     if (vetted.body !== undefined) call.body = vetted.body
     if (vetted.decoded !== undefined) call.decoded = vetted.decoded

@@ -12,7 +12,8 @@ import { requireScope } from './scope'
  * what the policy decides for the caller, without creating anything, so a
  * user can see why a request is denied and what would be forwarded.
  * Containers the body joins are listed; their ownership is checked at create
- * time against the daemon.
+ * time against the daemon. `decision` is allow, deny or would-deny (report
+ * mode: forwarded, audited with the rules in `wouldDeny`).
  */
 const createRoute = routes.find(r => r.id === 'container.create')
 
@@ -29,10 +30,15 @@ async function policyCheck (fastify: FastifyInstance, opts: { config: Config }):
     if (!body.ok) throw bodyError(body)
     const d = vetCreate(body.raw ?? '', config.policy, policyContext(gw, config.ownership))
     if (!d.allow) {
-      return { allowed: false, status: d.status, rule: d.rule, field: d.field, message: d.message, violations: d.violations ?? [] }
+      return {
+        allowed: false, decision: 'deny', status: d.status, rule: d.rule, field: d.field, message: d.message, violations: d.violations ?? [], wouldDeny: d.wouldDeny ?? []
+      }
     }
+    // In report mode (policy.mode, policy.reportRules) a body only report-only rules deny is forwarded as shown.
     return {
       allowed: true,
+      decision: d.wouldDeny !== undefined ? 'would-deny' : 'allow',
+      wouldDeny: d.wouldDeny ?? [],
       body: d.body,
       containerRefs: d.containerRefs.map(r => ({ field: r.field, ref: r.ref })),
       dropped: d.dropped

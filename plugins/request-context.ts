@@ -22,9 +22,15 @@ export interface GatewayContext {
   scopes?: readonly string[]
   /** The token's `hosts` claim: the Docker hosts it may reach; unset means all. */
   allowedHosts?: string[]
-  /** allow, or deny with the reason (auth, scope, policy, ownership, rate limit...). */
-  decision: 'allow' | 'deny'
+  /**
+   * allow, or deny with the reason (auth, scope, policy, ownership, rate
+   * limit...), or would-deny: forwarded although report-only policy rules
+   * (policy.mode: report, policy.reportRules) would have refused it.
+   */
+  decision: 'allow' | 'deny' | 'would-deny'
   reason?: string
+  /** The report-only rules a forwarded body broke, with the field each names (never the value: it may be a secret). */
+  wouldDeny?: Array<{ rule: string, field: string }>
   bytesIn: number
   bytesOut: number
   /** Set once a streamed upstream response has finished (status may differ from reply.statusCode). */
@@ -36,6 +42,16 @@ declare module 'fastify' {
   interface FastifyRequest {
     gw: GatewayContext
   }
+}
+
+/**
+ * A body broke report-only policy rules and is forwarded anyway: the audit
+ * line says would-deny and names them. A later refusal (ownership, host)
+ * still makes the line a deny, with that step's reason.
+ */
+export function markWouldDeny (gw: GatewayContext, violations: ReadonlyArray<{ rule: string, field: string }>): void {
+  gw.decision = 'would-deny'
+  gw.wouldDeny = violations.map(v => ({ rule: v.rule, field: v.field }))
 }
 
 export type AuditWriter = (request: FastifyRequest, status: number) => void
@@ -61,6 +77,7 @@ export function auditRecord (request: FastifyRequest, status: number): Record<st
     host: gw.host,
     decision: gw.decision,
     reason: gw.reason,
+    wouldDeny: gw.wouldDeny,
     status,
     bytesIn: gw.bytesIn,
     bytesOut: gw.bytesOut,
@@ -85,8 +102,9 @@ async function requestContext (fastify: FastifyInstance, opts: { write: AuditWri
     reply.raw.once('close', () => {
       const gw = request.gw
       const status = gw.upstreamStatus ?? reply.raw.statusCode
-      if (status >= 400 && gw.decision === 'allow' && gw.upstreamStatus === undefined) {
+      if (status >= 400 && gw.decision !== 'deny' && gw.upstreamStatus === undefined) {
         // The gateway itself refused (a step may have set only the reason): make the decision explicit.
+        // A would-deny body refused by a later step (ownership) is a deny too; wouldDeny stays listed.
         gw.decision = 'deny'
         if (gw.reason === undefined) gw.reason = `status ${status}`
       }

@@ -95,7 +95,7 @@ export const ConfigSchema = Type.Object({
     token: Type.Optional(Str())
   }, { default: {}, additionalProperties: false }),
 
-  /** The create/exec/update body policy (issue 4 §1); every default is the secure choice. */
+  /** The create/exec/update body policy (issue 4 §1); every default is the secure choice. `policy.mode: report` (or `policy.reportRules`) forwards what the policy would deny and audits it as `would-deny`, while ownership still refuses. */
   policy: PolicyConfigSchema,
 
   /** Per-principal container ownership (issue 4 §2). */

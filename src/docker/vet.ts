@@ -1,5 +1,5 @@
 import type { RouteDef } from './routes'
-import { vetCreate, vetExec, vetUpdate, type PolicyConfig, type PolicyContext, type ContainerRef, type VolumeRef } from '../policy'
+import { reported, vetCreate, vetExec, vetUpdate, type PolicyConfig, type PolicyContext, type ContainerRef, type VolumeRef, type Violation } from '../policy'
 
 /**
  * Sends each kind of request body to its policy and re-serialises what the
@@ -9,7 +9,15 @@ import { vetCreate, vetExec, vetUpdate, type PolicyConfig, type PolicyContext, t
  */
 
 export type Vetted =
-  | { ok: true, body?: string, containerRefs: ContainerRef[], volumeRefs?: VolumeRef[], decoded?: Record<string, unknown> }
+  | {
+    ok: true
+    body?: string
+    containerRefs: ContainerRef[]
+    volumeRefs?: VolumeRef[]
+    decoded?: Record<string, unknown>
+    /** Report-only rules the body breaks (src/policy/report.ts): forward it, audit it as would-deny. */
+    wouldDeny?: Violation[]
+  }
   | { ok: false, status: 400 | 403, rule: string, message: string }
 
 /** `POST /exec/{id}/start`: {"Detach": bool, "Tty": bool, "ConsoleSize": [h, w]}, nothing else. */
@@ -62,11 +70,11 @@ export function vetBody (route: RouteDef, raw: string | undefined, policy: Polic
       if (route.body === 'create') {
         const d = vetCreate(raw, policy, ctx)
         if (!d.allow) return { ok: false, status: d.status, rule: d.rule, message: d.message }
-        return { ok: true, body: JSON.stringify(d.body), containerRefs: d.containerRefs, volumeRefs: d.volumeRefs, decoded: d.body }
+        return { ok: true, body: JSON.stringify(d.body), containerRefs: d.containerRefs, volumeRefs: d.volumeRefs, decoded: d.body, ...reported(d.wouldDeny ?? []) }
       }
       const d = route.body === 'exec' ? vetExec(raw, policy, ctx) : vetUpdate(raw, policy, ctx)
       if (!d.allow) return { ok: false, status: d.status, rule: d.rule, message: d.message }
-      return { ok: true, body: JSON.stringify(d.body), containerRefs: [] }
+      return { ok: true, body: JSON.stringify(d.body), containerRefs: [], ...reported(d.wouldDeny ?? []) }
     }
   }
 }

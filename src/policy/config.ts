@@ -3,6 +3,7 @@ import { Value } from '@sinclair/typebox/value'
 import { parseLogSize } from './log-options'
 import { checkAllowedNetworks } from './networks'
 import { normaliseHostPath } from './paths'
+import { checkReportRules } from './report'
 
 /**
  * The `policy:` section of the config file. Every default is the secure
@@ -59,6 +60,11 @@ function ruleSchemas (withDefaults: boolean) {
   }, { additionalProperties: false, ...d({}) })
 
   const properties = {
+    mode: Type.Union([Type.Literal('enforce'), Type.Literal('report')], {
+      ...d('enforce'),
+      description: 'enforce: a body a rule denies is refused (403). report: it is forwarded, and its audit line says decision "would-deny" with the rules; ownership rules (owner-label, container-ref, volume-ref), bodies that cannot be read (400), authentication, scopes and the route allow-list always refuse (docs/policy.md "Report-only mode")'
+    }),
+    reportRules: strings([], 'rule ids that only report, as in mode report, while every other rule enforces (e.g. [image, resources]); ownership rules cannot be listed'),
     unknownFields: Type.Union([Type.Literal('drop'), Type.Literal('reject')], {
       ...d('drop'),
       description: 'keys the API schema does not know: dropped from the forwarded body, or the request refused (400)'
@@ -174,6 +180,7 @@ function checkRules (rules: PolicyRules, where: string): string[] {
   }
   if (rules.imageAllowList.some(p => p === '')) problems.push(`${where}.imageAllowList: an empty pattern matches nothing`)
   problems.push(...checkAllowedNetworks(rules.allowedNetworks, where))
+  problems.push(...checkReportRules(rules.reportRules, where))
   problems.push(...checkLogsConfig(rules, where))
   return problems
 }

@@ -16,7 +16,8 @@ import { checkPrivileges } from './privileges'
 import { checkOomScoreAdj, checkResources, checkRestartPolicy, checkUlimits, injectResourceDefaults } from './resources'
 import { checkSysctls } from './sysctls'
 import { checkVolumeMounts, collectVolumeRefs } from './volume-refs'
-import { badRequest, denied, type CreateDecision, type PolicyContext, type Violation } from './types'
+import { judgeViolations, keepSentValues } from './report'
+import { badRequest, refusal, reported, type CreateDecision, type PolicyContext, type Violation } from './types'
 
 /**
  * Vet a `POST /containers/create` body. The decision's `body` is what to
@@ -69,16 +70,25 @@ export function vetCreate (raw: string, config: PolicyConfig, ctx: PolicyContext
     ...checkHealthcheck(body),
     ...checkFieldDecisions(body, ROOT_STRUCTS.create)
   ]
-  const [first, ...rest] = violations
-  if (first !== undefined) return denied([first, ...rest])
+  const judged = judgeViolations(violations, rules)
+  const refused = refusal(judged)
+  if (refused !== undefined) return refused
 
+  // Defaults are injected in report mode too: they fill only what the body
+  // leaves unset, so a body no rule denies is forwarded alike in both modes,
+  // and a would-deny body keeps every value it sent (keepSentValues).
   const hostConfig: Obj = hc ?? {}
   body.HostConfig = hostConfig
+  const sent = judged.wouldDeny.length > 0 ? { ...hostConfig } : undefined
   injectResourceDefaults(hostConfig, rules.resources)
   injectNamespaceDefaults(hostConfig)
   injectLogDefaults(hostConfig, rules.logs)
+  if (sent !== undefined) keepSentValues(hostConfig, sent)
+  // Ownership is never report-only: the owner label is the gateway's.
   stampOwner(body, ctx)
-  return { allow: true, body, containerRefs: refs.refs, volumeRefs: collectVolumeRefs(hostConfig), dropped: dropped.map(describeDropped) }
+  return {
+    allow: true, body, containerRefs: refs.refs, volumeRefs: collectVolumeRefs(hostConfig), dropped: dropped.map(describeDropped), ...reported(judged.wouldDeny)
+  }
 }
 
 const legacyExtra = new Set(LEGACY_TOP_LEVEL_EXTRA.map(goFoldKey))

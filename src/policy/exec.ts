@@ -4,7 +4,8 @@ import { checkFieldDecisions } from './check-field-decisions'
 import { ROOT_STRUCTS } from './docker-schema'
 import { describeDropped, unknownFieldsDenial } from './dropped'
 import { decodeGoBody } from './go-json'
-import { badRequest, denied, type ExecDecision, type PolicyContext, type Violation } from './types'
+import { judgeViolations } from './report'
+import { badRequest, refusal, reported, type ExecDecision, type PolicyContext, type Violation } from './types'
 
 /**
  * Vet a `POST /containers/{id}/exec` body. `Privileged: true` gives the
@@ -28,9 +29,8 @@ export function vetExec (raw: string, config: PolicyConfig, ctx: PolicyContext):
   if (isRootUser(user) && !rules.exec.allowRootUser) {
     violations.push({ rule: 'exec-root-user', field: 'User', message: `User=${JSON.stringify(user)} is not allowed for exec (runs as root)` })
   }
-  const [first, ...rest] = violations
-  if (first !== undefined) return denied([first, ...rest])
-  return { allow: true, body, dropped: dropped.map(describeDropped) }
+  const judged = judgeViolations(violations, rules)
+  return refusal(judged) ?? { allow: true, body, dropped: dropped.map(describeDropped), ...reported(judged.wouldDeny) }
 }
 
 /**

@@ -7,8 +7,9 @@ export {
   defaultPolicyConfig, effectivePolicy, resolvePolicyConfig, checkPolicyConfig, applyPatch, overrideApplies
 } from './config'
 export type { PolicyConfig, PolicyRules, PolicyPatch, PolicyOverride, PolicyCaller } from './config'
-export { rewriteContainerRef } from './types'
-export type { PolicyContext, ContainerRef, VolumeRef, Denial, Violation, CreateDecision, ExecDecision, UpdateDecision } from './types'
+export { rewriteContainerRef, reported } from './types'
+export type { PolicyContext, ContainerRef, VolumeRef, Denial, Violation, Reported, CreateDecision, ExecDecision, UpdateDecision } from './types'
+export { REPORTABLE_RULES, NEVER_REPORTED_RULES, judgeViolations } from './report'
 export { decodeGoBody, goFoldKey, goFieldName } from './go-json'
 export { normaliseHostPath, isUnderPrefix, parseBind, VOLUME_NAME } from './paths'
 export { collectVolumeRefs, checkVolumeMounts } from './volume-refs'

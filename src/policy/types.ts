@@ -54,17 +54,25 @@ export type Denial = {
   rule: string
   field?: string
   message: string
-  /** Every rule the body broke (403 only); `rule`/`message` describe the first. */
+  /** Every enforced rule the body broke (403 only); `rule`/`message` describe the first. */
   violations?: Violation[]
+  /** Report-only rules it broke too (report.ts): they alone would not have refused it. */
+  wouldDeny?: Violation[]
 }
 
+/**
+ * Report-only rules (report.ts) the forwarded body breaks; present only when
+ * non-empty. The request goes through and its audit line says would-deny.
+ */
+export interface Reported { wouldDeny?: Violation[] }
+
 export type CreateDecision =
-  | { allow: true, body: Record<string, unknown>, containerRefs: ContainerRef[], volumeRefs: VolumeRef[], dropped: string[] }
+  | { allow: true, body: Record<string, unknown>, containerRefs: ContainerRef[], volumeRefs: VolumeRef[], dropped: string[] } & Reported
   | Denial
 
-export type ExecDecision = { allow: true, body: Record<string, unknown>, dropped: string[] } | Denial
+export type ExecDecision = { allow: true, body: Record<string, unknown>, dropped: string[] } & Reported | Denial
 
-export type UpdateDecision = { allow: true, body: Record<string, unknown>, dropped: string[] } | Denial
+export type UpdateDecision = { allow: true, body: Record<string, unknown>, dropped: string[] } & Reported | Denial
 
 export function badRequest (rule: string, message: string, field?: string): Denial {
   return field === undefined
@@ -83,6 +91,21 @@ export function denied (violations: readonly [Violation, ...Violation[]]): Denia
     message: `policy denied: ${first.message} (rule: ${first.rule})`,
     violations: [...violations]
   }
+}
+
+/**
+ * The decision for a decoded body's violations, split by report.ts: a 403
+ * naming the first enforced one, or undefined when none is enforced (the
+ * caller then forwards the body, with `reported(wouldDeny)`).
+ */
+export function refusal ({ enforced, wouldDeny }: { enforced: Violation[], wouldDeny: Violation[] }): Denial | undefined {
+  const [first, ...rest] = enforced
+  if (first === undefined) return undefined
+  return { ...denied([first, ...rest]), ...reported(wouldDeny) }
+}
+
+export function reported (wouldDeny: Violation[]): Reported {
+  return wouldDeny.length > 0 ? { wouldDeny } : {}
 }
 
 /** Write the resolved full ID over a reference in a vetted body. */

@@ -5,7 +5,8 @@ import { describeDropped, unknownFieldsDenial } from './dropped'
 import { decodeGoBody } from './go-json'
 import { checkDevices } from './privileges'
 import { checkResources, checkRestartPolicy, checkUlimits } from './resources'
-import { denied, badRequest, type PolicyContext, type UpdateDecision, type Violation } from './types'
+import { judgeViolations } from './report'
+import { badRequest, refusal, reported, type PolicyContext, type UpdateDecision, type Violation } from './types'
 
 /**
  * Vet a `POST /containers/{id}/update` body (Resources plus RestartPolicy at
@@ -30,7 +31,6 @@ export function vetUpdate (raw: string, config: PolicyConfig, ctx: PolicyContext
     ...checkRestartPolicy(body, ''),
     ...checkFieldDecisions(body, ROOT_STRUCTS.update)
   ]
-  const [first, ...rest] = violations
-  if (first !== undefined) return denied([first, ...rest])
-  return { allow: true, body, dropped: dropped.map(describeDropped) }
+  const judged = judgeViolations(violations, rules)
+  return refusal(judged) ?? { allow: true, body, dropped: dropped.map(describeDropped), ...reported(judged.wouldDeny) }
 }

@@ -23,12 +23,15 @@ if (d !== undefined) {
     const denied = await check('containers:write', { Image: d.image, Labels: label.labels, HostConfig: { Privileged: true, Binds: ['/:/host'] } })
     t.equal(denied.status, 200)
     t.equal(denied.json.allowed, false)
+    t.equal(denied.json.decision, 'deny')
     t.equal(denied.json.status, 403)
     t.match(denied.json.message, 'Privileged')
     t.ok(denied.json.violations.length >= 2, 'every broken rule is listed')
 
     const allowed = await check('containers:write', { Image: d.image, Cmd: ['true'], Labels: label.labels })
     t.equal(allowed.json.allowed, true)
+    t.equal(allowed.json.decision, 'allow')
+    t.same(allowed.json.wouldDeny, [], 'nothing reported in enforce mode')
     t.equal(allowed.json.body.Labels['docker-gateway.owner'], 'checker', 'shows what would be forwarded')
     t.ok(allowed.json.body.HostConfig.Memory > 0, 'with the injected resource defaults')
 

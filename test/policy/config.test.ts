@@ -8,6 +8,8 @@ const GiB = 1024 ** 3
 
 t.test('the defaults are the secure ones', async t => {
   t.same(defaultPolicyConfig, {
+    mode: 'enforce',
+    reportRules: [],
     unknownFields: 'drop',
     allowedBindPrefixes: [],
     requireReadOnlyBinds: false,
@@ -54,7 +56,8 @@ t.test('schema errors name the key', async t => {
     [{ unknownFields: 'forward' }, /policy\.unknownFields/],
     [{ overrides: [{ scopes: ['admin'] }] }, /policy\.overrides\.0/],
     [{ overrides: [{ scopes: ['admin'], policy: { overrides: [] } }] }, /Unexpected property/],
-    [{ ulimitCaps: { nofile: -1 } }, /policy\.ulimitCaps\.nofile/]
+    [{ ulimitCaps: { nofile: -1 } }, /policy\.ulimitCaps\.nofile/],
+    [{ mode: 'learn' }, /policy\.mode/]
   ]
   for (const [input, re] of cases) {
     t.throws(() => resolvePolicyConfig(input), PolicyConfigError, JSON.stringify(input))
@@ -73,7 +76,10 @@ t.test('problems the schema cannot express are refused at boot', async t => {
     [{ imageAllowList: [''] }, /empty pattern/],
     [{ overrides: [{ policy: { allowPublishAll: true } }] }, /overrides\[0\]: names no scopes and no principals/],
     [{ overrides: [{ scopes: [], principals: [], policy: {} }] }, /apply to nobody/],
-    [{ overrides: [{ scopes: ['admin'], policy: { resources: { defaultMemory: 9 * GiB } } }] }, /overrides\[0\]\.resources\.defaultMemory/]
+    [{ overrides: [{ scopes: ['admin'], policy: { resources: { defaultMemory: 9 * GiB } } }] }, /overrides\[0\]\.resources\.defaultMemory/],
+    [{ reportRules: ['privilege'] }, /policy\.reportRules: "privilege" is not a rule that can report/],
+    [{ reportRules: ['owner-label'] }, /policy\.reportRules: "owner-label" is an ownership rule and is never report-only/],
+    [{ overrides: [{ principals: ['ci'], policy: { reportRules: ['volume-ref'] } }] }, /overrides\[0\]\.reportRules: "volume-ref" is an ownership rule/]
   ]
   for (const [input, re] of cases) {
     try {
