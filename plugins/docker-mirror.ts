@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici'
 import { matchRequest, parseVersion, compareVersions, type Matched, type VersionRange } from '../src/docker/match'
 import { validateQuery, encodeQuery, buildUpstreamPath } from '../src/docker/query'
 import { bodyError, checkBody } from '../src/docker/body'
-import { checkedTop, readCapped, type TopFetch } from '../src/docker/top'
+import { checkedTop, TOP_ANSWER_LIMIT, type TopFetch } from '../src/docker/top'
 import { policyContext, vetBody } from '../src/docker/vet'
 import { rewriteContainerRef, type ContainerRef, type VolumeRef } from '../src/policy'
 import { hasScope, isAdmin } from '../src/auth/scopes'
@@ -173,19 +173,13 @@ async function dockerMirror (fastify: FastifyInstance, opts: MirrorOptions): Pro
   /**
    * `top` with ps_args: the caller's answer is read whole and sent only if
    * every row is one of the container's own processes (src/docker/top.ts,
-   * issue 10 finding 1); the checks go through the host's short pool.
+   * issue 10 finding 1); the checks go through the host's client (host.call).
    */
   async function sendCheckedTop (request: FastifyRequest, reply: FastifyReply, call: PreparedCall): Promise<void> {
     const route = call.match.route
     const host = call.host
-    const fetchTop: TopFetch = async (path) => {
-      try {
-        const res = await host.short.request({ path, method: 'GET', headersTimeout: host.timeouts.headers, bodyTimeout: host.timeouts.body })
-        return { status: res.statusCode, text: await readCapped(res.body) }
-      } catch (err) {
-        throw upstreamError(err as NodeJS.ErrnoException, host.name)
-      }
-    }
+    // The host's client: a daemon it cannot reach is a 502/504 and counts against its breaker.
+    const fetchTop: TopFetch = async (path) => await host.call({ path, maxBytes: TOP_ANSWER_LIMIT })
     const fixed = buildUpstreamPath(route, call.target, call.match.version, '')
     const result = await checkedTop(fetchTop, fixed, buildUpstreamPath(route, call.target, call.match.version, encodeQuery(call.params)))
     if (result.kind === 'refused') {

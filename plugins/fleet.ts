@@ -111,7 +111,6 @@ async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<voi
 
     const targets = hosts.reachable(gw.allowedHosts)
     const result = await fanOutContainerList({
-      registry: hosts,
       hosts: targets,
       route: match.route,
       version: match.version,
