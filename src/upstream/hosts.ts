@@ -10,6 +10,9 @@ import { pipeUpgrade, type PipeUpgradeOptions, type PipeUpgradeResult } from './
 
 export type { CallOutcome }
 
+/** The upgrade pipe's options less what the host supplies (its target, its breaker). */
+export type HostUpgradeOptions = Omit<PipeUpgradeOptions, 'target' | 'onOutcome'>
+
 /**
  * One Docker daemon behind the gateway, with the connection pools that reach it.
  *
@@ -61,7 +64,7 @@ export interface UpstreamHost {
    * outcome goes to the breaker: any answer, 101 or not, is the daemon alive,
    * a connect failure or no response head in time counts against it.
    */
-  readonly upgrade: (opts: Omit<PipeUpgradeOptions, 'target' | 'onOutcome'>) => Promise<PipeUpgradeResult>
+  readonly upgrade: (opts: HostUpgradeOptions) => Promise<PipeUpgradeResult>
   readonly timeouts: HostTimeouts
   readonly breaker: CircuitBreaker
   health: HostHealth
@@ -136,7 +139,7 @@ export function openHost (name: string, host: HostConfig, opts: PoolOptions, obs
   const probe = new Client(target.origin, { connect, pipelining: 1 })
   const breaker = new CircuitBreaker(opts.breaker ?? DEFAULT_BREAKER)
   const callTarget = { name, dispatcher: short, timeouts, breaker, ...(observer !== undefined ? { observer } : {}) }
-  const upgrade = async (o: Omit<PipeUpgradeOptions, 'target' | 'onOutcome'>): Promise<PipeUpgradeResult> => {
+  const upgrade = async (o: HostUpgradeOptions): Promise<PipeUpgradeResult> => {
     const started = performance.now()
     return await pipeUpgrade({
       ...o,
