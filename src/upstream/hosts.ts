@@ -8,8 +8,6 @@ import type { Config, HostConfig } from '../config/schema'
 import { callDaemon, recordOutcome, type CallAnswer, type CallOptions, type CallOutcome, type UpstreamObserver } from './call'
 import { pipeUpgrade, type PipeUpgradeOptions, type PipeUpgradeResult } from './upgrade'
 
-export type { CallOutcome }
-
 /** The upgrade pipe's options less what the host supplies (its target, its breaker). */
 export type HostUpgradeOptions = Omit<PipeUpgradeOptions, 'target' | 'onOutcome'>
 
