@@ -6,7 +6,7 @@ import { ALL_HOSTS } from '../src/docker/names'
 import { parseVersion, versionProblem, versionRange } from '../src/docker/api-version'
 import { validateQuery, encodeQuery, buildUpstreamPath, type Filters } from '../src/docker/query'
 import { bodyError, checkBody } from '../src/docker/body'
-import { checkedTop, readCapped, type TopFetch } from '../src/docker/top'
+import { checkedTop, TOP_ANSWER_LIMIT, type TopFetch } from '../src/docker/top'
 import { policyContext, vetBody } from '../src/docker/vet'
 import { rewriteContainerRef, type ContainerRef, type VolumeRef } from '../src/policy'
 import { isAdmin } from '../src/auth/scopes'
@@ -15,7 +15,6 @@ import type { GatewayMetrics } from '../src/metrics'
 import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
 import { claimVolumes } from '../src/ownership/volumes'
 import { relay } from '../src/upstream/relay'
-import { pipeUpgrade } from '../src/upstream/upgrade'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
 import {
@@ -264,18 +263,12 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
   /**
    * `top` with ps_args: the caller's answer is read whole and sent only if
    * every row is one of the container's own processes (src/docker/top.ts,
-   * issue 10 finding 1); the checks go through the host's short pool.
+   * issue 10 finding 1); the checks go through the host's client (host.call).
    */
   async function sendCheckedTop (request: FastifyRequest, reply: FastifyReply, call: DockerCall): Promise<void> {
     const host = call.host as UpstreamHost
-    const fetchTop: TopFetch = async (path) => {
-      try {
-        const res = await host.short.request({ path, method: 'GET', headersTimeout: host.timeouts.headers, bodyTimeout: host.timeouts.body })
-        return { status: res.statusCode, text: await readCapped(res.body) }
-      } catch (err) {
-        throw upstreamError(err as NodeJS.ErrnoException, host.name)
-      }
-    }
+    // The host's client: a daemon it cannot reach is a 502/504 and counts against its breaker.
+    const fetchTop: TopFetch = async (path) => await host.call({ path, maxBytes: TOP_ANSWER_LIMIT })
     const fixed = buildUpstreamPath(call.row, call.target, call.version, '')
     const result = await checkedTop(fetchTop, fixed, buildUpstreamPath(call.row, call.target, call.version, encodeQuery(call.params)))
     if (result.kind === 'refused') throw topRefused(result.reason)
@@ -307,10 +300,10 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
     const metrics = opts.metrics
     metrics?.streamOpened(host.name)
     try {
-      await pipeUpgrade({
+      // The host's upgrade: the handshake's outcome counts for its breaker and metrics.
+      await host.upgrade({
         client: socket,
         clientHead: head,
-        target: host.target,
         method: request.method,
         path,
         headers,

@@ -94,7 +94,6 @@ async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<voi
     gw.host = '_all'
     const targets = hosts.reachable(gw.allowedHosts)
     const result = await fanOutContainerList({
-      registry: hosts,
       hosts: targets,
       route: list,
       version: call.version,

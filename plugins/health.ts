@@ -15,13 +15,14 @@ async function health (fastify: FastifyInstance, opts: { hosts: HostRegistry, ti
     const host = opts.hosts.get(undefined)
     if (host === undefined) return await reply.code(503).send({ message: 'no Docker host is configured' })
     try {
-      const res = await host.short.request({ path: '/_ping', method: 'GET', headersTimeout: timeout, bodyTimeout: timeout })
-      await res.body.dump()
-      if (res.statusCode !== 200) throw new Error(`/_ping answered ${res.statusCode}`)
+      // Through the host's client: a daemon that does not answer counts against its breaker.
+      const res = await host.call({ path: '/_ping', headersTimeout: timeout, bodyTimeout: timeout, maxBytes: 1024 })
+      if (res.status !== 200) throw new Error(`/_ping answered ${res.status}`)
       return { status: 'ready', host: host.name }
     } catch (err) {
       request.log.warn({ err, host: host.name }, 'readiness check failed')
-      return await reply.code(503).send({ message: `Docker daemon "${host.name}" is not reachable: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` })
+      const e = err as Error & { reason?: string }
+      return await reply.code(503).send({ message: `Docker daemon "${host.name}" is not reachable: ${e.reason ?? e.message}` })
     }
   })
 }

@@ -112,12 +112,13 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   if (opts.https !== undefined) serverOptions.https = { ...opts.https, ...timeouts.node, handshakeTimeout: timeouts.tlsHandshakeTimeout }
   app = Fastify(serverOptions) as unknown as FastifyInstance
 
-  const hosts = new HostRegistry(config)
+  const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined
+  // Every call a host's client makes reports its latency to the metrics.
+  const hosts = new HostRegistry(config, metrics !== undefined ? { observer: metrics } : {})
   app.addHook('onClose', async () => { await hosts.close() })
 
   app.addHook('onClose', async () => { await audit.close() })
   app.decorate('audit', audit)
-  const metrics = config.metrics.enabled ? new GatewayMetrics() : undefined
   await app.register(requestContext, {
     write: audit.write,
     ...(metrics !== undefined ? { observe: metrics.observeRequest } : {})

@@ -73,7 +73,7 @@ export function checkTopAnswer (answer: TopAnswer, own: ReadonlySet<number>): To
   return { ok: true }
 }
 
-/** A GET to the daemon on the host's short pool: status and body text (undefined: larger than TOP_ANSWER_LIMIT). */
+/** A GET to the daemon through the host's client (host.call): status and body text (undefined: larger than TOP_ANSWER_LIMIT). */
 export type TopFetch = (path: string) => Promise<{ status: number, text: string | undefined }>
 
 export type CheckedTop =
@@ -84,18 +84,6 @@ export type CheckedTop =
 
 /** Largest top answer read (the host-wide fallback with environments is what gets big). */
 export const TOP_ANSWER_LIMIT = 4 * 1024 * 1024
-
-/** Read a body to text, giving up past `limit` bytes. */
-export async function readCapped (body: AsyncIterable<Buffer | Uint8Array>, limit = TOP_ANSWER_LIMIT): Promise<string | undefined> {
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of body) {
-    size += chunk.length
-    if (size > limit) return undefined
-    chunks.push(Buffer.from(chunk))
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
 
 /** The daemon's error answer (not running, no such container, a ps failure), relayed as Docker sends it. */
 function daemonError (res: { status: number, text: string | undefined }): CheckedTop {

@@ -39,21 +39,25 @@ export class ContainerResolver {
     map.set(key, value)
   }
 
+  /**
+   * One lookup through the host's client: a daemon that cannot be reached
+   * counts against its circuit breaker and throws Docker's 502/504.
+   */
+  private async get (host: UpstreamHost, path: string): Promise<{ status: number, text: string }> {
+    const res = await host.call({ path, headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs })
+    // No maxBytes given, so the whole body was read.
+    return { status: res.status, text: res.text as string }
+  }
+
   /** Resolve `ref` on `host` to its full id and owner. */
   async resolve (host: UpstreamHost, ref: string): Promise<Resolution> {
     if (FULL_ID.test(ref)) {
       const key = `${host.name}/${ref}`
       if (this.owners.has(key)) return { found: true, id: ref, owner: this.owners.get(key) }
     }
-    const res = await host.short.request({
-      path: `/containers/${encodeURIComponent(ref)}/json`,
-      method: 'GET',
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs
-    })
-    const text = await res.body.text()
-    if (res.statusCode !== 200) return { found: false, status: res.statusCode, body: text }
-    const info = JSON.parse(text) as { Id: string, Config?: { Labels?: Record<string, string> | null } }
+    const res = await this.get(host, `/containers/${encodeURIComponent(ref)}/json`)
+    if (res.status !== 200) return { found: false, status: res.status, body: res.text }
+    const info = JSON.parse(res.text) as { Id: string, Config?: { Labels?: Record<string, string> | null } }
     const owner = info.Config?.Labels?.[this.ownerLabel]
     this.remember(this.owners, `${host.name}/${info.Id}`, owner)
     return { found: true, id: info.Id, owner }
@@ -67,15 +71,9 @@ export class ContainerResolver {
    */
   async listOwned (host: UpstreamHost, principal: string): Promise<{ ok: true, containers: OwnedContainer[] } | { ok: false, status: number, body: string }> {
     const filters = JSON.stringify({ label: [`${this.ownerLabel}=${principal}`] })
-    const res = await host.short.request({
-      path: `/containers/json?all=1&filters=${encodeURIComponent(filters)}`,
-      method: 'GET',
-      headersTimeout: this.timeoutMs,
-      bodyTimeout: this.timeoutMs
-    })
-    const text = await res.body.text()
-    if (res.statusCode !== 200) return { ok: false, status: res.statusCode, body: text }
-    const containers = JSON.parse(text) as OwnedContainer[]
+    const res = await this.get(host, `/containers/json?all=1&filters=${encodeURIComponent(filters)}`)
+    if (res.status !== 200) return { ok: false, status: res.status, body: res.text }
+    const containers = JSON.parse(res.text) as OwnedContainer[]
     return { ok: true, containers }
   }
 
@@ -89,10 +87,9 @@ export class ContainerResolver {
     const key = `${host.name}/${execId}`
     let containerId = this.execs.get(key)
     if (containerId === undefined) {
-      const res = await host.short.request({ path: `/exec/${execId}/json`, method: 'GET', headersTimeout: this.timeoutMs, bodyTimeout: this.timeoutMs })
-      const text = await res.body.text()
-      if (res.statusCode !== 200) return { found: false, status: res.statusCode, body: text }
-      containerId = (JSON.parse(text) as { ContainerID: string }).ContainerID
+      const res = await this.get(host, `/exec/${execId}/json`)
+      if (res.status !== 200) return { found: false, status: res.status, body: res.text }
+      containerId = (JSON.parse(res.text) as { ContainerID: string }).ContainerID
       this.remember(this.execs, key, containerId)
     }
     return await this.resolve(host, containerId)

@@ -96,20 +96,18 @@ async function claimVolume (host: UpstreamHost, ref: VolumeRef, principal: strin
   const refused: VolumeClaim = { ok: false, status: 403, message: volumeNotOwned(ref), reason: `policy: volume-ref ${ref.field}` }
   const body = volumeCreateBody(ref, ownerLabel, principal)
   if (body === undefined) return { ...refused, message: notAVolumeName(ref) }
-  const timeouts = { headersTimeout: host.timeouts.headers, bodyTimeout: host.timeouts.body }
-  const created = await host.short.request({ path: '/volumes/create', method: 'POST', headers: { 'content-type': 'application/json' }, body, ...timeouts })
-  await created.body.text()
-  if (created.statusCode >= 500) {
-    return { ok: false, status: 502, message: `Docker daemon "${host.name}" could not create volume ${JSON.stringify(ref.name)}`, reason: `volume create answered ${created.statusCode}` }
+  // Through the host's client: an unreachable daemon throws 502/504 and counts against its breaker.
+  const created = await host.call({ path: '/volumes/create', method: 'POST', headers: { 'content-type': 'application/json' }, body })
+  if (created.status >= 500) {
+    return { ok: false, status: 502, message: `Docker daemon "${host.name}" could not create volume ${JSON.stringify(ref.name)}`, reason: `volume create answered ${created.status}` }
   }
   // 409 is a name held with another driver (store.go errNameConflict): not the caller's either.
-  if (created.statusCode !== 201 && created.statusCode !== 200) return { ...refused, reason: `${refused.reason} (volume create answered ${created.statusCode})` }
-  const inspected = await host.short.request({ path: `/volumes/${encodeURIComponent(ref.name)}`, method: 'GET', ...timeouts })
-  const text = await inspected.body.text()
-  if (inspected.statusCode !== 200) return { ...refused, reason: `${refused.reason} (volume inspect answered ${inspected.statusCode})` }
+  if (created.status !== 201 && created.status !== 200) return { ...refused, reason: `${refused.reason} (volume create answered ${created.status})` }
+  const inspected = await host.call({ path: `/volumes/${encodeURIComponent(ref.name)}` })
+  if (inspected.status !== 200) return { ...refused, reason: `${refused.reason} (volume inspect answered ${inspected.status})` }
   let info: VolumeInfo
   try {
-    info = JSON.parse(text) as VolumeInfo
+    info = JSON.parse(inspected.text ?? '') as VolumeInfo
   } catch {
     return refused
   }

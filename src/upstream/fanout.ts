@@ -1,6 +1,7 @@
 import type { RouteDef } from '../docker/routes'
 import { buildUpstreamPath, encodeQuery, type Filters } from '../docker/query'
-import type { HostRegistry, UpstreamHost } from './hosts'
+import type { UpstreamHost } from './hosts'
+import type { UpstreamCallError } from './call'
 
 /**
  * `GET /hosts/_all/containers/json`: the container list of every host the
@@ -21,7 +22,6 @@ import type { HostRegistry, UpstreamHost } from './hosts'
 export type FiltersTransform = (host: UpstreamHost, filters: Filters | undefined) => Filters | undefined | Promise<Filters | undefined>
 
 export interface FanOutOptions {
-  registry: HostRegistry
   hosts: readonly UpstreamHost[]
   /** The list route definition (routes.ts `container.list`). */
   route: RouteDef
@@ -51,31 +51,26 @@ async function listOne (o: FanOutOptions, host: UpstreamHost): Promise<Array<Rec
   // A transform that throws (e.g. an owner lookup failing on this host) fails this host only.
   const filters = o.transformFilters !== undefined ? await o.transformFilters(host, o.filters) : o.filters
   const path = buildUpstreamPath(o.route, undefined, o.version, encodeQuery(o.params, filters))
-  const deadline = AbortSignal.timeout(o.deadlineMs)
-  const signal = o.signal !== undefined ? AbortSignal.any([deadline, o.signal]) : deadline
   const headers: Record<string, string> = {}
   if (o.userAgent !== undefined) headers['user-agent'] = o.userAgent
   let res
   try {
-    res = await host.short.request({ path, method: 'GET', headers, signal, headersTimeout: o.deadlineMs, bodyTimeout: o.deadlineMs })
+    // The host's client reports to its breaker: a missed deadline or a
+    // refused connection counts against the daemon, any answer for it.
+    res = await host.call({ path, headers, signal: o.signal, deadlineMs: o.deadlineMs })
   } catch (err) {
-    const e = err as NodeJS.ErrnoException
     if (o.signal?.aborted === true) throw new Error('client disconnected')
-    const reason = deadline.aborted ? 'deadline exceeded' : (e.code ?? e.message)
-    o.registry.record(host, { error: Object.assign(new Error(reason), { code: reason }) })
-    throw new Error(reason)
+    throw new Error((err as UpstreamCallError).reason ?? (err as Error).message)
   }
-  // The daemon answered: it is alive, whatever it said.
-  o.registry.record(host, {})
   let body: unknown
   try {
-    body = await res.body.json()
+    body = JSON.parse(res.text ?? '')
   } catch (err) {
-    throw new Error(deadline.aborted ? 'deadline exceeded' : `unreadable answer: ${(err as Error).message}`)
+    throw new Error(`unreadable answer: ${(err as Error).message}`)
   }
-  if (res.statusCode !== 200) {
+  if (res.status !== 200) {
     const message = (body as { message?: unknown } | null)?.message
-    throw new Error(`daemon answered ${res.statusCode}${typeof message === 'string' ? `: ${message}` : ''}`)
+    throw new Error(`daemon answered ${res.status}${typeof message === 'string' ? `: ${message}` : ''}`)
   }
   if (!Array.isArray(body)) throw new Error('daemon answered something other than a list')
   const items: Array<Record<string, unknown>> = []

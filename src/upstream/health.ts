@@ -15,6 +15,13 @@ import type { CircuitBreaker } from './breaker'
  * Max API Version the server supports"), which is how the gateway learns the
  * daemon's API version. The daemon version comes from `/version`, asked once
  * per recovery.
+ *
+ * Pings do not go through the host's client (host.call), which reports every
+ * call to the breaker: the checker has its own say over the breaker, by
+ * `fall` and `rise`. Through host.call each ping would be counted twice (a
+ * failed one also towards failureThreshold, a good one closing the circuit of
+ * a host that must stay down until `rise` checks pass), and every ping would
+ * land in the upstream latency metric, which is about the calls users make.
  */
 
 export type HostState = 'unknown' | 'up' | 'degraded' | 'down'

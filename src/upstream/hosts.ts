@@ -5,6 +5,11 @@ import { DEFAULT_HEALTH, HealthLoop, initialHealth, type HealthOptions, type Hos
 import { decideHostAccess, reachableNames } from './host-access'
 import { CircuitOpen, HostForbidden, HostUnknown, PageNotFound } from '../errors'
 import type { Config, HostConfig } from '../config/schema'
+import { callDaemon, recordOutcome, type CallAnswer, type CallOptions, type CallOutcome, type UpstreamObserver } from './call'
+import { pipeUpgrade, type PipeUpgradeOptions, type PipeUpgradeResult } from './upgrade'
+
+/** The upgrade pipe's options less what the host supplies (its target, its breaker). */
+export type HostUpgradeOptions = Omit<PipeUpgradeOptions, 'target' | 'onOutcome'>
 
 /**
  * One Docker daemon behind the gateway, with the connection pools that reach it.
@@ -17,6 +22,12 @@ import type { Config, HostConfig } from '../config/schema'
  *
  * Every daemon has its own pools, breaker and health check, so one slow or
  * dead daemon never queues calls to another: there is no shared queue.
+ *
+ * The gateway's own calls to a daemon go through `call` (short, read whole)
+ * and `upgrade` (attach/exec hijack), which report every outcome to the
+ * host's breaker and metrics; the mirror's relay reports through
+ * HostRegistry.record. Only the health check keeps its own connection and
+ * its own say over the breaker (src/upstream/health.ts).
  */
 export interface StreamConnection {
   dispatcher: Client
@@ -40,6 +51,18 @@ export interface UpstreamHost {
   readonly closeStreams: (graceful: boolean) => Promise<void>
   /** One connection of its own for health checks (never queued behind calls). */
   readonly probe: Client
+  /**
+   * One short call on the short pool, read whole: any answer (404, 500...)
+   * counts as the daemon alive, a transport failure against it; that failure
+   * is thrown as Docker's 502/504 (src/upstream/call.ts).
+   */
+  readonly call: (opts: CallOptions) => Promise<CallAnswer>
+  /**
+   * The upgrade pipe (src/upstream/upgrade.ts) to this daemon; the handshake's
+   * outcome goes to the breaker: any answer, 101 or not, is the daemon alive,
+   * a connect failure or no response head in time counts against it.
+   */
+  readonly upgrade: (opts: HostUpgradeOptions) => Promise<PipeUpgradeResult>
   readonly timeouts: HostTimeouts
   readonly breaker: CircuitBreaker
   health: HostHealth
@@ -75,7 +98,7 @@ export function poolOptionsFrom (config: Config): PoolOptions {
   }
 }
 
-export function openHost (name: string, host: HostConfig, opts: PoolOptions): UpstreamHost {
+export function openHost (name: string, host: HostConfig, opts: PoolOptions, observer?: UpstreamObserver): UpstreamHost {
   const target = parseUpstream(host.url, { ca: host.ca, cert: host.cert, key: host.key })
   const timeouts: HostTimeouts = {
     connect: host.timeouts?.connect ?? opts.connectTimeout,
@@ -113,6 +136,18 @@ export function openHost (name: string, host: HostConfig, opts: PoolOptions): Up
   }
   const probe = new Client(target.origin, { connect, pipelining: 1 })
   const breaker = new CircuitBreaker(opts.breaker ?? DEFAULT_BREAKER)
+  const callTarget = { name, dispatcher: short, timeouts, breaker, ...(observer !== undefined ? { observer } : {}) }
+  const upgrade = async (o: HostUpgradeOptions): Promise<PipeUpgradeResult> => {
+    const started = performance.now()
+    return await pipeUpgrade({
+      ...o,
+      target,
+      onOutcome: (outcome) => {
+        if (outcome.error === undefined && outcome.clientAborted !== true) observer?.upstreamResponded(name, (performance.now() - started) / 1000)
+        recordOutcome(breaker, outcome)
+      }
+    })
+  }
   const h: UpstreamHost = {
     name,
     target,
@@ -122,6 +157,8 @@ export function openHost (name: string, host: HostConfig, opts: PoolOptions): Up
       await Promise.all([...streams].map(async c => { await (graceful ? c.close() : c.destroy()) }))
     },
     probe,
+    call: async (o) => await callDaemon(callTarget, o),
+    upgrade,
     timeouts,
     breaker,
     health: initialHealth(),
@@ -152,14 +189,6 @@ export function hostConfigsFrom (config: Config): { hosts: Map<string, HostConfi
   return { hosts, defaultHost }
 }
 
-/** A transport outcome of one call, as the mirror's forward reports it. */
-export interface CallOutcome {
-  /** Set when the exchange did not end normally. */
-  error?: Error
-  /** The client went away: says nothing about the daemon. */
-  clientAborted?: boolean
-}
-
 export type RouteResult =
   | { ok: true, host: UpstreamHost, probe: boolean }
   | { ok: false, error: Error & { statusCode?: number } }
@@ -183,12 +212,15 @@ export class HostRegistry {
   private readonly drainingHosts = new Set<UpstreamHost>()
   private healthOpts: HealthOptions
   private checking = false
+  private readonly observer: UpstreamObserver | undefined
   defaultHost: string
 
-  constructor (config: Config) {
+  /** `observer`: the metrics every host's calls report their latency to, when metrics are on. */
+  constructor (config: Config, opts: { observer?: UpstreamObserver } = {}) {
     const { hosts, defaultHost } = hostConfigsFrom(config)
     this.healthOpts = config.healthCheck ?? DEFAULT_HEALTH
-    for (const [name, h] of hosts) this.byName.set(name, openHost(name, h, poolOptionsFrom(config)))
+    this.observer = opts.observer
+    for (const [name, h] of hosts) this.byName.set(name, openHost(name, h, poolOptionsFrom(config), this.observer))
     this.defaultHost = defaultHost
   }
 
@@ -231,13 +263,7 @@ export class HostRegistry {
 
   /** Feed one call's transport outcome to the host's breaker. */
   record (host: UpstreamHost, outcome: CallOutcome): void {
-    if (outcome.clientAborted === true) return
-    if (outcome.error === undefined) {
-      host.breaker.onSuccess()
-      return
-    }
-    const e = outcome.error as NodeJS.ErrnoException
-    host.breaker.onFailure(e.code ?? e.message)
+    recordOutcome(host.breaker, outcome)
   }
 
   /** Start background health checks; resolves once every host has been checked once. */
@@ -282,7 +308,7 @@ export class HostRegistry {
       for (const [name, h] of hosts) {
         const old = this.byName.get(name)
         if (old !== undefined && sameConfig(old.config, h)) continue
-        opened.push(openHost(name, h, poolOpts))
+        opened.push(openHost(name, h, poolOpts, this.observer))
         ;(old !== undefined ? result.changed : result.added).push(name)
       }
     } catch (err) {

@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream'
 import { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
 import { connectRaw, type UpstreamTarget } from './target'
+import type { CallOutcome } from './call'
 
 /**
  * HTTP upgrade pass-through for the hijacked endpoints: `POST /containers/{id}/attach`,
@@ -54,6 +55,13 @@ export interface PipeUpgradeOptions {
   maxHeaderSize?: number
   /** Called once with the daemon's status (or the gateway's 502/504), before anything is relayed. */
   onResponse?: (status: number) => void
+  /**
+   * Called once with what the handshake showed about the daemon, for its circuit breaker:
+   * any response head (101 or not) is `{}`; no connection or no head within headersTimeoutMs
+   * is `{ error }`; the client or `signal` gone first is `{ clientAborted }`. What happens on
+   * the stream after a 101 is the attached process's business, not the daemon's health.
+   */
+  onOutcome?: (outcome: CallOutcome) => void
   /**
    * Added to (+=) as bytes flow, with the same meaning as the result's counts. The promise
    * settles only after both sockets closed, i.e. after the client socket's 'close' (and so
@@ -180,21 +188,22 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       opts.signal?.removeEventListener('abort', onAbort)
       resolve({ status, bytesIn, bytesOut })
     }
-    const respond = (code: number): boolean => {
+    const respond = (code: number, outcome: CallOutcome): boolean => {
       if (responded) return false
       responded = true
       status = code
       clearTimeout(headersTimer)
       try { opts.onResponse?.(code) } catch { /* an audit callback must not break the stream */ }
+      try { opts.onOutcome?.(outcome) } catch { /* a breaker callback must not break the stream */ }
       return true
     }
 
     // The gateway's own answer when the daemon gave none: Docker's error shape (section 3 of
     // the endpoint reference) so the CLI prints "Error response from daemon: <message>".
-    const failClient = (code: number, message: string): void => {
+    const failClient = (code: number, message: string, cause: Error): void => {
       upstreamReq.destroy()
       upstream?.destroy()
-      if (!respond(code)) { client.destroy(); return }
+      if (!respond(code, { error: cause })) { client.destroy(); return }
       const payload = JSON.stringify({ message })
       const reason = code === 504 ? 'Gateway Timeout' : 'Bad Gateway'
       if (client.writable) {
@@ -229,7 +238,7 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       upstreamReq.destroy()
       upstream?.destroy()
       client.destroy()
-      if (!responded) respond(499)
+      if (!responded) respond(499, { clientAborted: true })
       waitClosed([client])
     }
     if (opts.signal?.aborted === true) {
@@ -241,7 +250,8 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
     opts.signal?.addEventListener('abort', onAbort, { once: true })
 
     headersTimer = setTimeout(() => {
-      failClient(504, `the Docker daemon did not answer within ${opts.headersTimeoutMs} ms`)
+      const timeout = Object.assign(new Error('upgrade headers timeout'), { code: 'UND_ERR_HEADERS_TIMEOUT' })
+      failClient(504, `the Docker daemon did not answer within ${opts.headersTimeoutMs} ms`, timeout)
     }, opts.headersTimeoutMs)
 
     client.on('error', () => {
@@ -252,7 +262,7 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       if (!responded) {
         upstreamReq.destroy()
         upstream?.destroy()
-        respond(499)
+        respond(499, { clientAborted: true })
         finish()
       }
     }
@@ -260,7 +270,7 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
 
     upstreamReq.on('error', (err: NodeJS.ErrnoException) => {
       if (responded) return
-      failClient(502, `cannot reach the Docker daemon at ${target.url}: ${err.code ?? err.message}`)
+      failClient(502, `cannot reach the Docker daemon at ${target.url}: ${err.code ?? err.message}`, err)
     })
 
     upstreamReq.on('response', (res: IncomingMessage) => {
@@ -268,7 +278,7 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       // stream a daemon sends when the request had no Upgrade header): relay it as an ordinary
       // response delimited by closing the connection, then close both sides.
       const code = res.statusCode ?? 502
-      if (!respond(code)) { res.destroy(); return }
+      if (!respond(code, {})) { res.destroy(); return }
       client.removeListener('close', onEarlyClientClose)
       let head = `HTTP/1.1 ${code} ${res.statusMessage ?? ''}\r\n`
       for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) {
@@ -288,7 +298,7 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
 
     upstreamReq.on('upgrade', (res: IncomingMessage, socket: Duplex, upstreamHead: Buffer) => {
       upstream = socket
-      if (!respond(res.statusCode ?? 101)) { socket.destroy(); return }
+      if (!respond(res.statusCode ?? 101, {})) { socket.destroy(); return }
       client.removeListener('close', onEarlyClientClose)
       if (client.destroyed) { socket.destroy(); waitClosed([socket]); return }
 

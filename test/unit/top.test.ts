@@ -1,5 +1,5 @@
 import t from 'tap'
-import { checkTopAnswer, checkedTop, parseTopAnswer, readCapped, type TopAnswer, type TopFetch } from '../../src/docker/top'
+import { checkTopAnswer, checkedTop, parseTopAnswer, type TopAnswer, type TopFetch } from '../../src/docker/top'
 
 /** The outcome check of `top` with ps_args (src/docker/top.ts), on rigged daemon answers. */
 const own = new Set([100, 101, 102])
@@ -92,10 +92,4 @@ t.test('checkedTop: unreadable or oversized answers are refused', async t => {
   t.match(await checkedTop(rig([ok('{"Titles":["UID"]}')], ok(ef([100]))).fetch, '/fixed', '/caller'), { kind: 'refused', reason: /argument-free top unreadable: no PID column/ })
   t.match(await checkedTop(rig([ok(ef([100])), ok(ef([100]))], { status: 200, text: undefined }).fetch, '/fixed', '/caller'), { kind: 'refused', reason: /larger than/ })
   t.match(await checkedTop(rig([ok(ef([100])), ok(ef([100]))], ok('<html>')).fetch, '/fixed', '/caller'), { kind: 'refused', reason: /not JSON/ })
-})
-
-t.test('readCapped stops past the limit', async t => {
-  async function * chunks (): AsyncGenerator<Buffer> { yield Buffer.from('abc'); yield Buffer.from('def') }
-  t.equal(await readCapped(chunks(), 6), 'abcdef')
-  t.equal(await readCapped(chunks(), 5), undefined)
 })
