@@ -15,6 +15,8 @@ export const NotFound = createError('DGW_NOT_FOUND', '%s', 404)
 export const PayloadTooLarge = createError('DGW_PAYLOAD_TOO_LARGE', 'request body is larger than %s bytes', 413)
 export const UnsupportedMediaType = createError('DGW_UNSUPPORTED_MEDIA_TYPE', '%s', 415)
 export const TooManyRequests = createError('DGW_TOO_MANY_REQUESTS', '%s', 429)
+/** Shared state (the revocation list) cannot be written: nothing was done. */
+export const StoreUnavailable = createError('DGW_STORE_UNAVAILABLE', '%s', 503)
 export const UpstreamUnreachable = createError('DGW_UPSTREAM_UNREACHABLE', '%s', 502)
 export const UpstreamUnavailable = createError('DGW_UPSTREAM_UNAVAILABLE', '%s', 503)
 export const UpstreamTimeout = createError('DGW_UPSTREAM_TIMEOUT', '%s', 504)
