@@ -101,3 +101,13 @@ t.test('entries leave the file once their token has expired', async t => {
   t.equal((await revokeRoute(gw.app, ADMIN, { jti: 'later', exp: now() + 3600 })).status, 201)
   t.same(revokedJtis(dir), ['later'], 'the expired entry was dropped at the next write')
 })
+
+t.test('concurrent revokes on two gateways sharing the folder lose none', async t => {
+  const dir = dataDir()
+  const a = await startAuthGateway(t, { env: { GATEWAY_DATA_DIR: dir } })
+  const b = await startAuthGateway(t, { env: { GATEWAY_DATA_DIR: dir } })
+  const jtis = Array.from({ length: 20 }, (_, i) => `parallel-${i}`)
+  const answers = await Promise.all(jtis.map(async (jti, i) => await revokeRoute((i % 2 === 0 ? a : b).app, ADMIN, { jti, exp: now() + 600 })))
+  t.same(answers.map(r => r.status), jtis.map(() => 201))
+  t.same(revokedJtis(dir).sort(), [...jtis].sort(), 'every entry is in the file (the writers take turns)')
+})
