@@ -11,7 +11,7 @@ import { identityFromClaims } from '../src/auth/claims'
 import { TokenCache, type VerifiedIdentity } from '../src/auth/token-cache'
 import { resolveCertificate, type CertificateIdentity, type ClientCertificateGrant } from '../src/auth/client-cert'
 import {
-  challengeHeader, classifyVerifyError, insufficientScopeHeader, missingCredentials, NOT_BEARER, type AuthFailure
+  challengeHeader, classifyVerifyError, insufficientScopeHeader, missingCredentials, NOT_BEARER, REVOKED, type AuthFailure
 } from '../src/auth/token-errors'
 import { Unauthorized } from '../src/errors'
 
@@ -37,7 +37,9 @@ import { Unauthorized } from '../src/errors'
  * Algorithms are pinned to the key's kind (src/auth/keys.ts), so `alg:
  * none` or an HS256 token "signed" with an RSA public key never verifies
  * (CVE-2015-9235). Verified tokens are remembered until their `exp`
- * (src/auth/token-cache.ts).
+ * (src/auth/token-cache.ts); a token's `jti` is checked against the
+ * revocation list on every request, after the cache, so a cached token is
+ * refused as soon as this gateway's copy of the list holds it.
  */
 
 export interface JwtClaims {
@@ -66,6 +68,8 @@ export interface AuthenticateOptions {
   /** Paths that answer GET/HEAD without credentials. */
   publicPaths: ReadonlySet<string>
   jwks?: JwksOptions
+  /** The revocation list (src/auth/revocation.ts); absent: nothing is revoked. */
+  revocations?: { isRevoked: (jti: string) => boolean }
 }
 
 /** The plugin's options from the validated config; `fallbackSecret` is the data-folder secret. */
@@ -156,11 +160,11 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
     return result
   }
 
-  function fail (request: FastifyRequest, failure: AuthFailure, method: 'jwt' | 'mtls' | 'none'): void {
+  function fail (request: FastifyRequest, failure: AuthFailure, method: 'jwt' | 'mtls' | 'none', reason = `authentication failed: ${failure.kind}`): void {
     failures.set(request, failure)
     request.gw.authMethod = method
     request.gw.decision = 'deny'
-    request.gw.reason = `authentication failed: ${failure.kind}`
+    request.gw.reason = reason
   }
 
   function grant (request: FastifyRequest, identity: VerifiedIdentity | CertificateIdentity, method: 'jwt' | 'mtls'): void {
@@ -194,6 +198,7 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
         }
         cache.set(token, identity)
       }
+      if (identity.jti !== undefined && opts.revocations?.isRevoked(identity.jti) === true) return fail(request, REVOKED, 'jwt', 'token revoked')
       return grant(request, identity, 'jwt')
     }
     if (cert?.identity !== undefined) return grant(request, cert.identity, 'mtls')

@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin'
 import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
-import Redis from 'ioredis'
+import type Redis from 'ioredis'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseDuration, formatDuration } from '../src/auth/duration'
 import { TooManyRequests } from '../src/errors'
+import { sharedRedis } from '../src/redis'
 import type { Config } from '../src/config/schema'
 
 /**
@@ -56,15 +57,7 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
 
   let redis: Redis | undefined
   if (opts.redisUrl !== undefined) {
-    redis = new Redis(opts.redisUrl, {
-      // Fail fast instead of queueing requests behind a reconnect: a
-      // request waits for at most one short attempt.
-      connectTimeout: 1000,
-      commandTimeout: 500,
-      maxRetriesPerRequest: 1,
-      enableOfflineQueue: false,
-      lazyConnect: true
-    })
+    redis = sharedRedis(opts.redisUrl)
     let lastWarning = 0
     redis.on('error', (err) => {
       if (Date.now() - lastWarning < 30_000) return

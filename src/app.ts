@@ -22,6 +22,9 @@ import type { DestinationStream } from 'pino'
 import docker from '../plugins/docker'
 import { parseQuery } from './docker/query'
 import policyCheck from '../plugins/policy-check'
+import tokenRevocation from '../plugins/token-revocation'
+import { RevocationList } from './auth/revocation'
+import { openRevocationStore } from './auth/revocation-store'
 import upgrade from '../plugins/upgrade'
 import metricsRoute from '../plugins/metrics'
 import { GatewayMetrics } from './metrics'
@@ -129,8 +132,18 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   // Upgrade requests (attach, exec start) go through the same hooks as any other.
   await app.register(upgrade, { requestTimeoutMs: config.upstreamTimeouts.headers })
   await app.register(health, { hosts })
+  // The revoked jtis, shared with the other replicas and `docker-gateway token revoke`.
+  const log = app.log
+  const revocations = new RevocationList(openRevocationStore(config), (err, message) => { log.warn({ err: { message: err.message } }, message) })
+  app.addHook('onClose', async () => { await revocations.close() })
+  try {
+    await revocations.start({ tolerateFailure: config.redisUrl !== undefined })
+  } catch (err) {
+    await app.close()
+    throw err
+  }
   const open = publicPaths(config)
-  await app.register(authenticate, authenticateOptions(config, opts.jwtSecret, open))
+  await app.register(authenticate, { ...authenticateOptions(config, opts.jwtSecret, open), revocations })
   await app.register(rateLimit, rateLimitOptions(config, open))
   // After authentication: a connection whose request authenticated stops counting per address.
   await app.register(limits, { limits: config.limits, log: limitLog })
@@ -143,6 +156,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(fleet, { config, hosts, listFilters: resolver !== undefined ? ownedListFilters(resolver) : undefined })
   await app.register(hostsReload, { hosts, load: opts.reloadConfig })
   await app.register(policyCheck, { config })
+  await app.register(tokenRevocation, { list: revocations })
   if (metrics !== undefined) await app.register(metricsRoute, { metrics, token: config.metrics.token })
   await app.register(docker, { config, hosts, resolver, metrics })
   return app

@@ -8,6 +8,8 @@ import { ConfigError, loadConfig } from './config/load'
 import type { Config } from './config/schema'
 import { ensureDataDir, looseMode, readOrCreateSecret, readSecretFile, signToken, SECRET_FILE, TokenRequestError } from './auth/secret'
 import { formatDuration, parseDuration } from './auth/duration'
+import { hasExpired, looksLikeToken, MAX_TOKEN_TTL_MS, revocationFromToken, revocationOfJti, RevocationRequestError, revokeAnswer } from './auth/revocation'
+import { openRevocationStore } from './auth/revocation-store'
 import { checkTlsConfig, fingerprint256, httpsServerOptions, readTlsFiles, type TlsFiles } from './tls/material'
 import { ensureSelfSigned } from './tls/self-signed'
 import { CertificateReloader } from './tls/reload'
@@ -17,13 +19,15 @@ import { CertificateReloader } from './tls/reload'
  *
  *   docker-gateway start
  *   docker-gateway token --sub NAME --scope "containers:read containers:write" [--ttl 8h] [--hosts a,b]
+ *   docker-gateway token revoke <jti|token>
  *
  * `start` with nothing configured still starts safe: HTTPS with a
  * self-signed certificate made in the data folder (its SHA-256 fingerprint
  * is printed), and a JWT secret generated there on first start together
  * with one admin token, printed once, as Jupyter prints its token.
- * What the command prints for people goes to stderr; stdout carries the
- * JSON log lines (start) or just the token (token), so both can be piped.
+ * What the command prints for people goes to stderr (the new token's jti
+ * among it); stdout carries the JSON log lines (start), just the token
+ * (token) or the stored revocation as JSON (token revoke), so all can be piped.
  */
 
 export interface Io {
@@ -38,8 +42,8 @@ const defaultIo: Io = {
 
 /** The first admin token's lifetime: long enough to set things up, short enough to not linger. */
 export const ADMIN_TOKEN_TTL_MS = 24 * 3_600_000
-/** Longest `token --ttl`: a token cannot be revoked, only left to expire. */
-export const MAX_TOKEN_TTL_MS = 366 * 86_400_000
+/** Longest `token --ttl`; also how long a revocation by bare jti is kept (src/auth/revocation.ts). */
+export { MAX_TOKEN_TTL_MS }
 /** After SIGTERM/SIGINT: short calls have this long to finish before open streams are ended. */
 export const STREAM_GRACE_MS = 5000
 /** ...and the process exits at the latest this long after the signal. */
@@ -63,8 +67,13 @@ const USAGE = `Usage:
   docker-gateway start
       Run the gateway (configuration: GATEWAY_* environment variables and GATEWAY_CONFIG file).
   docker-gateway token --sub NAME --scope "SCOPE ..." [--ttl 8h] [--hosts a,b]
-      Print an HS256 bearer token signed with the configured or data-folder secret.
+      Print an HS256 bearer token signed with the configured or data-folder secret
+      (its jti, to revoke it by, is printed on stderr).
       Scopes: containers:read containers:write containers:export containers:exec admin
+  docker-gateway token revoke <jti|token>
+      Refuse a token from now on, on every gateway sharing this configuration's
+      Redis (redisUrl) or data folder. A whole token is revoked until its exp; a
+      bare jti for 366 days, the longest a token of this command lives.
 `
 
 export function parseListen (listen: string): { host: string, port: number } {
@@ -103,7 +112,7 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
     const s = readOrCreateSecret(config.dataDir)
     jwtSecret = s.secret
     if (s.created) {
-      adminToken = signToken(s.secret, { sub: 'admin', scope: 'admin', ttlMs: ADMIN_TOKEN_TTL_MS, issuer: config.jwtIssuer, audience: config.jwtAudience })
+      adminToken = signToken(s.secret, { sub: 'admin', scope: 'admin', ttlMs: ADMIN_TOKEN_TTL_MS, issuer: config.jwtIssuer, audience: config.jwtAudience }).token
       lines.push(`JWT secret generated: ${s.file} (mode 0600; keep it private, it signs every token)`)
     } else {
       const loose = looseMode(s.file)
@@ -230,7 +239,7 @@ function runToken (args: string[], env: NodeJS.ProcessEnv, io: Io): void {
   if (values.scope === undefined) throw new UsageError('token: --scope "SCOPE ..." is required')
   const ttlMs = parseDuration(values.ttl ?? '8h', 's')
   if (ttlMs === undefined) throw new UsageError(`token: --ttl ${values.ttl as string} is not a duration (e.g. 30m, 8h, 7d)`)
-  if (ttlMs > MAX_TOKEN_TTL_MS) throw new UsageError('token: --ttl is longer than 366 days; tokens cannot be revoked, only left to expire')
+  if (ttlMs > MAX_TOKEN_TTL_MS) throw new UsageError('token: --ttl is longer than 366 days; prefer short tokens (revoke one with `docker-gateway token revoke <jti>`)')
   const hosts = values.hosts?.split(',').map(h => h.trim()).filter(h => h !== '')
 
   const config = loadConfig(env)
@@ -249,7 +258,7 @@ function runToken (args: string[], env: NodeJS.ProcessEnv, io: Io): void {
       throw err
     }
   }
-  const token = signToken(secret, {
+  const signed = signToken(secret, {
     sub: values.sub,
     scope: values.scope,
     ttlMs,
@@ -257,10 +266,49 @@ function runToken (args: string[], env: NodeJS.ProcessEnv, io: Io): void {
     ...(config.jwtIssuer !== undefined ? { issuer: config.jwtIssuer } : {}),
     ...(config.jwtAudience !== undefined ? { audience: config.jwtAudience } : {})
   })
-  io.out(`${token}\n`)
+  io.out(`${signed.token}\n`)
+  io.err(`docker-gateway: jti ${signed.jti} (expires ${new Date(signed.exp * 1000).toISOString()}; revoke with: docker-gateway token revoke ${signed.jti})\n`)
+}
+
+/**
+ * `token revoke <jti|token>`: into the store the running gateways read
+ * (src/auth/revocation-store.ts), so they refuse it within about a second.
+ * Needs no signing key: see revocationFromToken for why a token's signature
+ * is not checked here.
+ */
+async function runRevoke (args: string[], env: NodeJS.ProcessEnv, io: Io): Promise<void> {
+  const { values, positionals } = parseArgs({ args, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true })
+  if (values.help === true) { io.out(USAGE); return }
+  if (positionals.length !== 1) throw new UsageError('token revoke: give one jti or one whole token')
+  const arg = (positionals[0] as string).trim()
+  const config = loadConfig(env)
+  let entry
+  try {
+    entry = looksLikeToken(arg) ? revocationFromToken(arg) : revocationOfJti(arg, undefined)
+  } catch (err) {
+    if (err instanceof RevocationRequestError) throw new UsageError(`token revoke: ${err.message}`)
+    throw err
+  }
+  if (hasExpired(entry, Date.now())) {
+    io.out(`${JSON.stringify(revokeAnswer(entry, false))}\n`)
+    io.err(`docker-gateway: jti ${entry.jti} expired at ${new Date(entry.exp * 1000).toISOString()}: nothing to revoke\n`)
+    return
+  }
+  const store = openRevocationStore(config)
+  try {
+    const stored = await store.add(entry, Date.now())
+    io.out(`${JSON.stringify(revokeAnswer(stored, true))}\n`)
+    io.err(`docker-gateway: revoked jti ${stored.jti} until ${new Date(stored.exp * 1000).toISOString()} (${store.where})\n`)
+  } catch (err) {
+    throw new RevokeFailed(`token revoke: NOT revoked: cannot write ${store.where}: ${(err as Error).message}`)
+  } finally {
+    await store.close()
+  }
 }
 
 class UsageError extends Error {}
+/** The store could not be written: exit 1, the token is still valid. */
+class RevokeFailed extends Error {}
 
 /** Run the command; resolves with the exit code (start keeps running and resolves 0). */
 export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env, io: Io = defaultIo): Promise<number> {
@@ -271,7 +319,8 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
         await runStart(env, io)
         return 0
       case 'token':
-        runToken(rest, env, io)
+        if (rest[0] === 'revoke') await runRevoke(rest.slice(1), env, io)
+        else runToken(rest, env, io)
         return 0
       case undefined:
       case 'help':
@@ -290,6 +339,10 @@ export async function main (argv: string[], env: NodeJS.ProcessEnv = process.env
     }
     if (err instanceof Error && 'code' in err && (err.code === 'EADDRINUSE' || err.code === 'EACCES')) {
       io.err(`docker-gateway: cannot listen: ${err.message}\n`)
+      return 1
+    }
+    if (err instanceof RevokeFailed) {
+      io.err(`docker-gateway: ${err.message}\n`)
       return 1
     }
     if (err instanceof TokenRequestError) {

@@ -49,6 +49,8 @@ export function notOwner (what: 'container' | 'exec', message: string): GatewayE
 }
 export const Forbidden = createError('DGW_FORBIDDEN', '%s', 403)
 export const TooManyRequests = createError('DGW_TOO_MANY_REQUESTS', '%s', 429)
+/** Shared state (the revocation list) cannot be written: nothing was done. */
+export const StoreUnavailable = createError('DGW_STORE_UNAVAILABLE', '%s', 503)
 
 // Which daemon.
 export const HostForbidden = createError('DGW_HOST_FORBIDDEN', '%s', 403)

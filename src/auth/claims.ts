@@ -7,7 +7,8 @@ import { HOST_NAME } from '../docker/names'
  * The claims contract (issue 3 §2) applied to a payload whose signature and
  * time claims the JWT library has already checked: `sub` names the
  * principal, `scope` holds space-separated scopes, `hosts` (optional) lists
- * the hosts the token may reach. A token that breaks the contract is
+ * the hosts the token may reach, `jti` (optional) names it for revocation.
+ * A token that breaks the contract is
  * refused outright rather than read generously: a `hosts` claim that is not
  * a list of names must not turn into "every host".
  */
@@ -23,6 +24,11 @@ export function identityFromClaims (payload: unknown): VerifiedIdentity {
     throw new TokenRejected(invalidToken('claim', 'the scope claim must be a space-separated string'))
   }
   const identity: VerifiedIdentity = { sub: claims.sub, scopes: parseScopes(claims.scope), expiresAt: claims.exp * 1000 }
+  // RFC 7519 §4.1.7: a string. Any other type could never match a revocation, so it is refused.
+  if (claims.jti !== undefined) {
+    if (typeof claims.jti !== 'string' || claims.jti === '') throw new TokenRejected(invalidToken('claim', 'the jti claim must be a non-empty string'))
+    identity.jti = claims.jti
+  }
   if (claims.hosts !== undefined) {
     if (!Array.isArray(claims.hosts) || !claims.hosts.every(h => typeof h === 'string' && HOST_NAME.test(h))) {
       throw new TokenRejected(invalidToken('claim', 'the hosts claim must be an array of host names'))

@@ -72,17 +72,28 @@ export function checkScopes (scope: string): string[] {
   return scopes
 }
 
-export function signToken (secret: string, req: TokenRequest): string {
+export interface SignedToken {
+  token: string
+  /** The token's id, to revoke it by (`docker-gateway token revoke <jti>`). */
+  jti: string
+  /** Expiry, Unix seconds. */
+  exp: number
+}
+
+export function signToken (secret: string, req: TokenRequest): SignedToken {
   const scopes = checkScopes(req.scope)
   if (req.sub.trim() === '') throw new TokenRequestError('--sub must not be empty')
-  const payload: Record<string, unknown> = { sub: req.sub, scope: scopes.join(' ') }
+  // 128 random bits: unique without any coordination between replicas or
+  // runs of the command, so revoking one jti never ends another token.
+  const jti = randomBytes(16).toString('base64url')
+  const exp = Math.floor((Date.now() + req.ttlMs) / 1000)
+  const payload: Record<string, unknown> = { sub: req.sub, scope: scopes.join(' '), jti, exp }
   if (req.hosts !== undefined) payload.hosts = req.hosts
   const sign = createSigner({
     key: secret,
     algorithm: 'HS256',
-    expiresIn: req.ttlMs,
     ...(req.issuer !== undefined ? { iss: req.issuer } : {}),
     ...(req.audience !== undefined ? { aud: req.audience } : {})
   })
-  return sign(payload)
+  return { token: sign(payload), jti, exp }
 }

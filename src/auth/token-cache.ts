@@ -15,6 +15,8 @@ export interface VerifiedIdentity {
   sub: string
   scopes: readonly string[]
   allowedHosts?: string[]
+  /** The token's `jti`, checked against the revocation list on every use, cached or not. */
+  jti?: string
   /** Token expiry, ms since the epoch. */
   expiresAt: number
 }

@@ -11,7 +11,7 @@ export const REALM = 'docker-gateway'
 export type AuthFailureKind =
   | 'missing' | 'not_bearer' | 'malformed' | 'unsigned' | 'algorithm' | 'signature' | 'expired'
   | 'inactive' | 'missing_claim' | 'claim' | 'issuer' | 'audience' | 'key_not_found' | 'key_unavailable'
-  | 'unmapped_certificate' | 'invalid'
+  | 'unmapped_certificate' | 'invalid' | 'revoked'
 
 export interface AuthFailure {
   kind: AuthFailureKind
@@ -56,6 +56,9 @@ export const NOT_BEARER: AuthFailure = {
   status: 401,
   message: 'authentication required: the Authorization header must be "Bearer <token>"'
 }
+
+/** A token that verifies but whose jti is on the revocation list (src/auth/revocation.ts). */
+export const REVOKED: AuthFailure = invalidToken('revoked', 'the token has been revoked')
 
 /**
  * Map an error from @fastify/jwt / fast-jwt to a failure. @fastify/jwt folds

@@ -64,7 +64,7 @@ export const ConfigSchema = Type.Object({
   /** Client certificates: not asked for, optional (token or certificate), or required. */
   tlsClientAuth: Type.Union([Type.Literal('none'), Type.Literal('optional'), Type.Literal('require')], { default: 'none' }),
 
-  /** Where generated material (self-signed certificate, JWT secret) is kept. */
+  /** Where generated material (self-signed certificate, JWT secret) and, without redisUrl, the token revocation list are kept. */
   dataDir: Str({ default: '.data' }),
   /** pino level of the main log; audit lines are written at every level but silent. */
   logLevel: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map(l => Type.Literal(l)), { default: 'info' }),
@@ -198,7 +198,7 @@ export const ConfigSchema = Type.Object({
     /** `1m`, `30 seconds`, or milliseconds. */
     timeWindow: Type.String({ pattern: DURATION_PATTERN, default: '1m' })
   }, { default: {}, additionalProperties: false }),
-  /** redis:// or rediss:// URL: rate-limit counters shared by every gateway replica. */
+  /** redis:// or rediss:// URL: rate-limit counters and the token revocation list, shared by every gateway replica. */
   redisUrl: Type.Optional(Str({ pattern: '^rediss?://' })),
   audit: Type.Object({
     /** `stdout`, `stderr` or a file path for the audit lines; unset: they go with the other log lines. */

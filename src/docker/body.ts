@@ -53,6 +53,11 @@ export function checkBody (route: RouteDef, request: FastifyRequest): BodyCheck 
       ? { ok: false, status: 400, message: 'request body is required (a JSON object)' }
       : { ok: true }
   }
+  return jsonBodyText(request)
+}
+
+/** A body that is present and must be JSON: its text, or why it is refused. */
+export function jsonBodyText (request: FastifyRequest): BodyCheck {
   if (!isJsonContentType(request.headers['content-type'])) {
     return { ok: false, status: 415, message: 'Content-Type must be application/json' }
   }

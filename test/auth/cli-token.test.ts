@@ -1,6 +1,7 @@
 // `docker-gateway token`: prints one HS256 token (and nothing else on
 // stdout) signed with the configured or data-folder secret, with the
-// requested sub, scopes, hosts and lifetime; refuses what it cannot honour.
+// requested sub, scopes, hosts and lifetime and a random jti (printed on
+// stderr, to revoke it by); refuses what it cannot honour.
 import t from 'tap'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,8 +26,9 @@ t.test('signs with GATEWAY_JWT_SECRET what was asked', async t => {
   const r = await token(['--sub', 'alice', '--scope', 'containers:read containers:write', '--ttl', '8h', '--hosts', 'prod-1, prod-2'], { ...base, GATEWAY_JWT_SECRET: SECRET })
   t.equal(r.code, 0)
   t.match(r.out, /^[\w-]+\.[\w-]+\.[\w-]+\n$/, 'stdout is the token and a newline')
-  t.equal(r.err, '')
   const payload = createVerifier({ key: SECRET, algorithms: ['HS256'] })(r.out.trim()) as Record<string, any>
+  t.match(payload.jti, /^[\w-]{22}$/, 'a random 128-bit jti')
+  t.equal(r.err, `docker-gateway: jti ${payload.jti as string} (expires ${new Date(payload.exp * 1000).toISOString()}; revoke with: docker-gateway token revoke ${payload.jti as string})\n`, 'the jti on stderr')
   t.equal(payload.sub, 'alice')
   t.equal(payload.scope, 'containers:read containers:write')
   t.same(payload.hosts, ['prod-1', 'prod-2'])
@@ -72,4 +74,13 @@ t.test('the command itself, as a process', async t => {
   t.equal(await cli.exited, 0, cli.stderr())
   const payload = createVerifier({ key: SECRET, algorithms: ['HS256'] })(cli.stdout().trim()) as Record<string, any>
   t.match(payload, { sub: 'ops', scope: 'containers:read' })
+  t.match(cli.stderr(), `jti ${payload.jti as string} `)
+})
+
+t.test('every token gets a jti of its own', async t => {
+  const env = { ...base, GATEWAY_JWT_SECRET: SECRET }
+  const verify = createVerifier({ key: SECRET, algorithms: ['HS256'] })
+  const jtis = new Set<string>()
+  for (let i = 0; i < 20; i++) jtis.add((verify((await token(['--sub', 'a', '--scope', 'admin'], env)).out.trim()) as { jti: string }).jti)
+  t.equal(jtis.size, 20)
 })
