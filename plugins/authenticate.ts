@@ -11,7 +11,7 @@ import { identityFromClaims } from '../src/auth/claims'
 import { TokenCache, type VerifiedIdentity } from '../src/auth/token-cache'
 import { resolveCertificate, type CertificateIdentity, type ClientCertificateGrant } from '../src/auth/client-cert'
 import {
-  challengeHeader, classifyVerifyError, insufficientScopeHeader, missingCredentials, NOT_BEARER, REVOKED, type AuthFailure
+  challengeHeader, classifyVerifyError, missingCredentials, NOT_BEARER, REVOKED, type AuthFailure
 } from '../src/auth/token-errors'
 import { Unauthorized } from '../src/errors'
 
@@ -206,21 +206,13 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
     else fail(request, missingCredentials(), 'none')
   })
 
-  fastify.addHook('preParsing', async (request, reply, payload) => {
+  // Callback style: this runs on every request, and a sync hook costs no promise.
+  fastify.addHook('preParsing', (request, reply, payload, done) => {
     const failure = failures.get(request)
-    if (failure === undefined) return payload
-    if (failure.status === 503) throw new AuthUnavailable(failure.message)
+    if (failure === undefined) { done(null, payload); return }
+    if (failure.status === 503) { done(new AuthUnavailable(failure.message)); return }
     void reply.header('www-authenticate', challengeHeader(failure))
-    throw new Unauthorized(failure.message)
-  })
-
-  // RFC 6750 §3.1: a 403 for want of a scope names it in the challenge too.
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    if (reply.statusCode === 403 && request.gw.authMethod === 'jwt') {
-      const m = /^missing scope (\S+)$/.exec(request.gw.reason ?? '')
-      if (m !== null) void reply.header('www-authenticate', insufficientScopeHeader(m[1] as string))
-    }
-    return payload
+    done(new Unauthorized(failure.message))
   })
 }
 

@@ -2,6 +2,7 @@ import type { FastifyReply, FastifyRequest, preParsingHookHandler, RequestPayloa
 import { hasScope } from '../src/auth/scopes'
 import type { Scope } from '../src/docker/routes'
 import { scopeMissing } from '../src/errors'
+import { insufficientScopeHeader } from '../src/auth/token-errors'
 
 /**
  * The scope check, one named hook for every route that needs a scope: the
@@ -13,9 +14,11 @@ import { scopeMissing } from '../src/errors'
  * request.)
  */
 export function requireScope (scope: Scope, label: string): preParsingHookHandler {
-  return function requireScope (request: FastifyRequest, _reply: FastifyReply, payload: RequestPayload, done: (err: Error | null, payload?: RequestPayload) => void): void {
+  return function requireScope (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload, done: (err: Error | null, payload?: RequestPayload) => void): void {
     request.gw.route = label
-    if (hasScope(request.gw.scopes, scope)) done(null, payload)
-    else done(scopeMissing(scope, label))
+    if (hasScope(request.gw.scopes, scope)) { done(null, payload); return }
+    // RFC 6750 §3.1: a 403 for want of a scope names it in the bearer challenge.
+    if (request.gw.authMethod === 'jwt') void reply.header('www-authenticate', insufficientScopeHeader(scope))
+    done(scopeMissing(scope, label))
   }
 }
