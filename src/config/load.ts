@@ -95,6 +95,19 @@ function setPath (obj: Record<string, unknown>, path: string, value: unknown): v
   cur[parts[parts.length - 1] as string] = value
 }
 
+/**
+ * `hosts: { a: "tcp://10.0.0.1:2375" }` is short for `hosts: { a: { url: "tcp://10.0.0.1:2375" } }`.
+ * Expanded before validation, so the schema has one form and a mistake in the long
+ * form is still reported at its own key (a union would only say "Expected union value").
+ */
+export function expandHostShorthand (data: Record<string, unknown>): void {
+  const hosts = data.hosts
+  if (hosts === null || typeof hosts !== 'object' || Array.isArray(hosts)) return
+  for (const [name, value] of Object.entries(hosts)) {
+    if (typeof value === 'string') (hosts as Record<string, unknown>)[name] = { url: value }
+  }
+}
+
 /** Load, merge (env over file over defaults) and validate the configuration. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?: (p: string) => boolean): Config {
   const file = env.GATEWAY_CONFIG
@@ -107,6 +120,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?:
       fromEnv.set(key, name)
     }
   }
+  expandHostShorthand(data)
   const withDefaults = Value.Default(ConfigSchema, data)
   const converted = Value.Convert(ConfigSchema, withDefaults)
   const first = Value.Errors(ConfigSchema, converted).First()

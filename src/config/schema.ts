@@ -46,7 +46,7 @@ export const ConfigSchema = Type.Object({
   upstreamCert: Type.Optional(Str()),
   /** Client key file for an https:// daemon. */
   upstreamKey: Type.Optional(Str()),
-  /** Many daemons: name -> upstream. */
+  /** Many daemons: name -> upstream, or name -> just its URL (`a: tcp://10.0.0.1:2375`). */
   // additionalProperties: a Record with a key pattern otherwise lets any
   // other key through unchecked (it becomes patternProperties only).
   hosts: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), HostSchema, { additionalProperties: false })),
