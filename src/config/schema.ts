@@ -59,6 +59,11 @@ export const ConfigSchema = Type.Object({
   tlsCert: Type.Optional(Str()),
   /** Server key file (PEM). */
   tlsKey: Type.Optional(Str()),
+  /**
+   * More names for the self-signed certificate, comma-separated DNS names and IP addresses (`gw.internal,10.0.0.5`).
+   * It always names localhost, 127.0.0.1, ::1, the host name and the machine's addresses; a name it lacks makes a new one at start.
+   */
+  tlsNames: Type.Optional(Str()),
   /** CA file that client certificates must chain to (mutual TLS). */
   tlsCa: Type.Optional(Str()),
   /** Client certificates: not asked for, optional (token or certificate), or required. */
