@@ -1,9 +1,12 @@
 // The private registry helper (test/helpers/registry.ts): an image pushed into
 // it through the daemon, then removed from the daemon, comes back by a pull
 // the daemon makes from that registry; stopping the registry stops the process
-// and removes its directory and record.
+// and removes its directory and record, and so does the watchdog when the
+// registry's owner dies without stopping it.
 import t from 'tap'
 import fs from 'node:fs'
+import path from 'node:path'
+import { spawn } from 'node:child_process'
 import { requireDaemon } from '../helpers/env'
 import { docker } from '../helpers/docker'
 import { waitFor } from '../helpers/wait'
@@ -65,5 +68,18 @@ if (d !== undefined && requireRegistry(t)) {
     t.notOk(fs.existsSync(reg.dir), 'directory removed')
     t.notOk(fs.existsSync(record), 'record removed')
     await t.rejects(fetch(`${reg.url}/v2/`), 'nothing answers on its port')
+  })
+
+  t.test('the watchdog removes the registry of an owner that died', async t => {
+    const owner = spawn(process.execPath, ['--import', 'tsx', path.join(__dirname, 'fixtures', 'registry-owner.ts')], { stdio: ['ignore', 'pipe', 'inherit'] })
+    t.teardown(() => { owner.kill('SIGKILL') })
+    let out = ''
+    owner.stdout.on('data', (b: Buffer) => { out += b.toString() })
+    await waitFor(() => out.includes('\n'), 30_000)
+    const { port, dir, pid } = JSON.parse(out) as { port: number, dir: string, pid: number }
+    t.ok(isAlive(pid), 'the registry runs')
+    owner.kill('SIGKILL')
+    await waitFor(() => !isAlive(pid) && !fs.existsSync(dir) && !fs.existsSync(`${RECORDS_DIR}/registry-${port}.json`), 15_000)
+    t.pass('the owner was killed: process, directory and record are gone')
   })
 }
