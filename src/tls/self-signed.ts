@@ -27,6 +27,15 @@ export interface SelfSigned {
 const VALID_DAYS = 365
 const RENEW_BEFORE_MS = 30 * 86_400_000
 
+/** os.networkInterfaces() throws where the system refuses to list them (some sandboxes): then only the names. */
+function interfacesOrNone (): NodeJS.Dict<NetworkInterfaceInfo[]> {
+  try {
+    return networkInterfaces()
+  } catch {
+    return {}
+  }
+}
+
 export interface CertificateNames {
   /** Every subjectAltName of a new certificate. */
   names: string[]
@@ -44,7 +53,7 @@ export function certificateNames (opts: { extra?: readonly string[], host?: stri
   if (host !== '') names.push(host)
   names.push(...(opts.extra ?? []))
   const required = [...names]
-  for (const { address, iface } of machineAddresses(opts.interfaces ?? networkInterfaces())) {
+  for (const { address, iface } of machineAddresses(opts.interfaces ?? interfacesOrNone())) {
     names.push(address)
     if (!isDockerInterface(iface)) required.push(address)
   }
