@@ -49,6 +49,8 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** The audit destination (reopen after log rotation). */
     audit: Audit
+    /** The daemons behind the gateway, with their health (the start banner reads it). */
+    dockerHosts: HostRegistry
   }
 }
 
@@ -122,6 +124,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
 
   app.addHook('onClose', async () => { await audit.close() })
   app.decorate('audit', audit)
+  app.decorate('dockerHosts', hosts)
   await app.register(requestContext, {
     write: audit.write,
     ...(metrics !== undefined ? { observe: metrics.observeRequest } : {})

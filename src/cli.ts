@@ -11,8 +11,10 @@ import { formatDuration, parseDuration } from './auth/duration'
 import { hasExpired, looksLikeToken, MAX_TOKEN_TTL_MS, revocationFromToken, revocationOfJti, RevocationRequestError, revokeAnswer } from './auth/revocation'
 import { openRevocationStore } from './auth/revocation-store'
 import { checkTlsConfig, fingerprint256, httpsServerOptions, readTlsFiles, type TlsFiles } from './tls/material'
-import { ensureSelfSigned } from './tls/self-signed'
+import { certificateNames, ensureSelfSigned } from './tls/self-signed'
+import { parseTlsNames } from './tls/names'
 import { CertificateReloader } from './tls/reload'
+import { daemonBannerLine } from './upstream/banner'
 
 /**
  * The `docker-gateway` command.
@@ -129,7 +131,7 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
       tlsFiles = { cert: config.tlsCert, key: config.tlsKey }
       lines.push(`TLS certificate: ${config.tlsCert}`)
     } else {
-      const made = await ensureSelfSigned(config.dataDir)
+      const made = await ensureSelfSigned(config.dataDir, { names: certificateNames({ extra: parseTlsNames(config.tlsNames) }) })
       tlsFiles = { cert: made.certFile, key: made.keyFile }
       lines.push(`TLS certificate: ${made.certFile} (self-signed, ${made.created ? 'created now' : 'existing'}, valid until ${made.notAfter})`)
     }
@@ -166,7 +168,7 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
     reloader.watch()
   }
 
-  lines.unshift(`listening on ${url}`)
+  lines.unshift(`listening on ${url}`, ...app.dockerHosts.all().map(daemonBannerLine))
   if (adminToken !== undefined) {
     lines.push(`admin token (sub admin, scope admin, expires in ${formatDuration(ADMIN_TOKEN_TTL_MS)}; shown once):`, `    ${adminToken}`)
   }

@@ -3,6 +3,7 @@ import { parse as parseYaml } from 'yaml'
 import { Value } from '@sinclair/typebox/value'
 import { ConfigSchema, type Config } from './schema'
 import { checkPolicyConfig } from '../policy/config'
+import { parseTlsNames } from '../tls/names'
 
 /** Environment variables and the config key each one sets (dots for nested keys). */
 export const ENV_KEYS: Readonly<Record<string, string>> = {
@@ -15,6 +16,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_TLS: 'tls',
   GATEWAY_TLS_CERT: 'tlsCert',
   GATEWAY_TLS_KEY: 'tlsKey',
+  GATEWAY_TLS_NAMES: 'tlsNames',
   GATEWAY_TLS_CA: 'tlsCa',
   GATEWAY_TLS_CLIENT_AUTH: 'tlsClientAuth',
   GATEWAY_DATA_DIR: 'dataDir',
@@ -95,6 +97,19 @@ function setPath (obj: Record<string, unknown>, path: string, value: unknown): v
   cur[parts[parts.length - 1] as string] = value
 }
 
+/**
+ * `hosts: { a: "tcp://10.0.0.1:2375" }` is short for `hosts: { a: { url: "tcp://10.0.0.1:2375" } }`.
+ * Expanded before validation, so the schema has one form and a mistake in the long
+ * form is still reported at its own key (a union would only say "Expected union value").
+ */
+export function expandHostShorthand (data: Record<string, unknown>): void {
+  const hosts = data.hosts
+  if (hosts === null || typeof hosts !== 'object' || Array.isArray(hosts)) return
+  for (const [name, value] of Object.entries(hosts)) {
+    if (typeof value === 'string') (hosts as Record<string, unknown>)[name] = { url: value }
+  }
+}
+
 /** Load, merge (env over file over defaults) and validate the configuration. */
 export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?: (p: string) => boolean): Config {
   const file = env.GATEWAY_CONFIG
@@ -107,6 +122,7 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?:
       fromEnv.set(key, name)
     }
   }
+  expandHostShorthand(data)
   const withDefaults = Value.Default(ConfigSchema, data)
   const converted = Value.Convert(ConfigSchema, withDefaults)
   const first = Value.Errors(ConfigSchema, converted).First()
@@ -133,6 +149,11 @@ export function loadConfig (env: NodeJS.ProcessEnv = process.env, socketExists?:
   const { headersTimeoutMs, requestTimeoutMs } = config.limits
   // Node refuses a server whose headersTimeout exceeds a non-zero requestTimeout.
   if (requestTimeoutMs > 0 && headersTimeoutMs > requestTimeoutMs) throw new ConfigError(`invalid configuration: limits.headersTimeoutMs (${headersTimeoutMs}) is longer than limits.requestTimeoutMs (${requestTimeoutMs})`)
+  try {
+    parseTlsNames(config.tlsNames)
+  } catch (err) {
+    throw new ConfigError(`invalid configuration: tlsNames${fromEnv.has('tlsNames') ? ' (from GATEWAY_TLS_NAMES)' : file !== undefined ? ` (in ${file})` : ''}: ${(err as Error).message}`)
+  }
   const policyProblems = checkPolicyConfig(config.policy)
   if (policyProblems.length > 0) throw new ConfigError(`invalid configuration: policy: ${policyProblems.join('; ')}`)
   if (config.upstream === undefined && config.hosts === undefined) config.upstream = defaultUpstream(socketExists)

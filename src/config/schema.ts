@@ -46,7 +46,7 @@ export const ConfigSchema = Type.Object({
   upstreamCert: Type.Optional(Str()),
   /** Client key file for an https:// daemon. */
   upstreamKey: Type.Optional(Str()),
-  /** Many daemons: name -> upstream. */
+  /** Many daemons: name -> upstream, or name -> just its URL (`a: tcp://10.0.0.1:2375`). */
   // additionalProperties: a Record with a key pattern otherwise lets any
   // other key through unchecked (it becomes patternProperties only).
   hosts: Type.Optional(Type.Record(Type.String({ pattern: '^[a-z0-9][a-z0-9-]{0,62}$' }), HostSchema, { additionalProperties: false })),
@@ -59,6 +59,11 @@ export const ConfigSchema = Type.Object({
   tlsCert: Type.Optional(Str()),
   /** Server key file (PEM). */
   tlsKey: Type.Optional(Str()),
+  /**
+   * More names for the self-signed certificate, comma-separated DNS names and IP addresses (`gw.internal,10.0.0.5`).
+   * It always names localhost, 127.0.0.1, ::1, the host name and the machine's addresses; a name it lacks makes a new one at start.
+   */
+  tlsNames: Type.Optional(Str()),
   /** CA file that client certificates must chain to (mutual TLS). */
   tlsCa: Type.Optional(Str()),
   /** Client certificates: not asked for, optional (token or certificate), or required. */

@@ -79,10 +79,14 @@ export function fingerprint256 (certPem: string | Buffer): string {
 export function checkTlsConfig (config: Config): void {
   if (config.tls === 'off') {
     if (config.tlsClientAuth !== 'none') throw new ConfigError('invalid configuration: tlsClientAuth needs tls on (GATEWAY_TLS is off)')
+    if (config.tlsNames !== undefined) throw new ConfigError('invalid configuration: tlsNames names the self-signed certificate, and TLS is off (GATEWAY_TLS)')
     return
   }
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError('invalid configuration: tlsCert and tlsKey go together (GATEWAY_TLS_CERT, GATEWAY_TLS_KEY)')
+  }
+  if (config.tlsCert !== undefined && config.tlsNames !== undefined) {
+    throw new ConfigError('invalid configuration: tlsNames names the self-signed certificate; with tlsCert set, put the names in that certificate (GATEWAY_TLS_NAMES, GATEWAY_TLS_CERT)')
   }
   if (config.tlsClientAuth !== 'none' && config.tlsCa === undefined) {
     throw new ConfigError('invalid configuration: tlsClientAuth needs tlsCa, the CA that signs client certificates (GATEWAY_TLS_CA)')

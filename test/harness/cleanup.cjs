@@ -1,5 +1,5 @@
 'use strict'
-// Forced cleanup of a harness resource (a private dockerd or redis-server) and
+// Forced cleanup of a harness resource (a private dockerd, redis-server or registry) and
 // the watchdog ("reaper") that runs it when the resource's owner dies.
 //
 // Plain CommonJS on purpose: the reaper is started as `node cleanup.cjs watch
@@ -10,7 +10,7 @@
 //   { kind, name, ownerPid, ownerStart, pid, pidStart, dir, bridge? }
 // `dir` is unique to the resource and appears in the command line of every
 // process belonging to it (dockerd, containerd, containerd-shim -address DIR/...,
-// redis-server --dir DIR), which is how strays are found after a crash.
+// redis-server --dir DIR, docker-registry serve DIR/config.yml), which is how strays are found after a crash.
 
 const fs = require('node:fs')
 const path = require('node:path')

@@ -1,5 +1,5 @@
 export interface ResourceRecord {
-  kind?: 'dockerd' | 'redis'
+  kind?: 'dockerd' | 'redis' | 'registry'
   name?: string
   /** the process whose death makes the resource garbage (tap runner or test process) */
   ownerPid?: number

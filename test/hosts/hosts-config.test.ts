@@ -68,3 +68,38 @@ t.test('reload: add, remove, change; a bad list changes nothing', async t => {
   await t.rejects(r.reload(load({ hosts: { a: { url: 'ftp://127.0.0.1:9' }, d: { url: 'tcp://127.0.0.1:4' } } })), /unsupported scheme/)
   t.same(r.names(), ['a', 'c'], 'nothing applied from a list with a bad URL')
 })
+
+t.test('a host may be given as just its URL', async t => {
+  const cases: Array<[string, unknown, Record<string, unknown>]> = [
+    ['bare string', { a: 'tcp://10.0.0.1:2375' }, { a: { url: 'tcp://10.0.0.1:2375' } }],
+    ['unix socket', { a: 'unix:///var/run/docker.sock' }, { a: { url: 'unix:///var/run/docker.sock' } }],
+    ['mixed with the object form', { a: 'tcp://10.0.0.1:2375', b: { url: 'https://10.0.0.2:2376', ca: '/ca.pem' } },
+      { a: { url: 'tcp://10.0.0.1:2375' }, b: { url: 'https://10.0.0.2:2376', ca: '/ca.pem' } }]
+  ]
+  for (const [name, hosts, expected] of cases) {
+    const c = load({ hosts })
+    t.same(c.hosts, expected, name)
+    t.same(Object.fromEntries(hostConfigsFrom(c).hosts), expected, `${name}: the registry opens the same hosts`)
+  }
+  // A JSON config file reads the same way.
+  const json = path.join(dir, 'short.json')
+  fs.writeFileSync(json, JSON.stringify({ hosts: { a: 'tcp://10.0.0.1:2375' } }))
+  t.same(loadConfig({ GATEWAY_CONFIG: json }).hosts, { a: { url: 'tcp://10.0.0.1:2375' } })
+
+  // Errors still name the key: an empty URL, a list, a mistake in the long form.
+  t.throws(() => load({ hosts: { a: '' } }), { message: /invalid configuration: hosts\.a\.url .*: Expected string length greater or equal to 1/ })
+  t.throws(() => load({ hosts: { a: ['tcp://10.0.0.1:2375'] } }), { message: /invalid configuration: hosts\.a / })
+  t.throws(() => load({ hosts: { a: { url: 'tcp://10.0.0.1:2375', tls: true } } }), { message: /hosts\.a\.tls .*unknown key/ })
+  t.throws(() => load({ hosts: { Bad: 'tcp://10.0.0.1:2375' } }), { message: /invalid configuration: hosts/ })
+  // The URL is checked when the host is opened, as for the long form.
+  t.throws(() => new HostRegistry(load({ hosts: { a: 'ftp://10.0.0.1' } })), /unsupported scheme/)
+})
+
+t.test('reload: the short and the long form of one host are the same host', async t => {
+  const r = new HostRegistry(load({ hosts: { a: { url: 'tcp://127.0.0.1:1' } } }))
+  t.teardown(async () => { await r.destroy() })
+  const a = r.get('a')
+  const res = await r.reload(load({ hosts: { a: 'tcp://127.0.0.1:1', b: 'tcp://127.0.0.1:2' } }))
+  t.same(res, { added: ['b'], removed: [], changed: [], defaultHost: 'a' })
+  t.equal(r.get('a'), a, 'a keeps its pools')
+})
