@@ -7,6 +7,6 @@ const { renderMarkdown } = require('./lib/report')
 
 const input = process.argv[2] ?? path.join(__dirname, 'results/latest.json')
 const output = process.argv[3]
-const md = renderMarkdown(JSON.parse(fs.readFileSync(input, 'utf8')), { findings: path.join(__dirname, 'FINDINGS.md') })
+const md = renderMarkdown(JSON.parse(fs.readFileSync(input, 'utf8')), { previous: output })
 if (output !== undefined) fs.writeFileSync(output, md)
 else process.stdout.write(md)

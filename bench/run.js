@@ -2,7 +2,7 @@
 'use strict'
 /**
  * `npm run bench`: docker-gateway against the daemon directly and against an
- * HAProxy socket proxy, side by side in one run. See BENCHMARKS.md for what
+ * HAProxy socket proxy, side by side in one run. See docs/benchmarks.md for what
  * each phase measures and why; `node bench/run.js --help` for the flags.
  *
  * Process layout (2-core machine): the proxy under test (HAProxy or the
@@ -26,11 +26,11 @@ const HELP = `usage: node bench/run.js [--quick] [--phases list] [--note text] [
                          [--haproxy-keepalive] [--out file.json] [--md file.md]
   --quick              ~2 minute smoke run (1 repetition of 2 s, 256 MiB export, 1,000 streams)
   --phases a,b         subset of: fake,real,export,streams,fleet (default: all)
-  --note text          printed in BENCHMARKS.md (e.g. "machine shared with other work during this run")
+  --note text          printed in docs/benchmarks.md (e.g. "machine shared with other work during this run")
   --no-pin             do not pin the proxy and the load generator to separate cores
   --haproxy-keepalive  HAProxy keeps daemon connections alive (default: http-server-close, as deployed)
   --out file.json      results (default bench/results/latest.json, quick: bench/results/quick.json)
-  --md file.md         markdown report (default BENCHMARKS.md, quick: bench/results/quick.md)
+  --md file.md         markdown report (default docs/benchmarks.md, quick: bench/results/quick.md)
 env: BENCH_DOCKER_HOST=tcp://127.0.0.1:PORT reuses a daemon instead of starting a private one
      BENCH_GW_FLAGS="--max-semi-space-size=4" runs the gateway with these node flags (named in the report's note)`
 
@@ -54,7 +54,7 @@ function parseArgs (argv) {
   }
   if (GW_FLAGS.length > 0) o.note = [o.note, `gateway run with node flags ${GW_FLAGS.join(' ')}`].filter(Boolean).join('; ')
   o.out ??= path.join(ROOT, 'bench/results', o.quick ? 'quick.json' : 'latest.json')
-  o.md ??= o.quick ? path.join(ROOT, 'bench/results/quick.md') : path.join(ROOT, 'BENCHMARKS.md')
+  o.md ??= o.quick ? path.join(ROOT, 'bench/results/quick.md') : path.join(ROOT, 'docs/benchmarks.md')
   return o
 }
 
@@ -557,7 +557,7 @@ async function main () {
   results.totalSeconds = (Date.now() - t0) / 1000
   fs.mkdirSync(path.dirname(opts.out), { recursive: true })
   fs.writeFileSync(opts.out, JSON.stringify(results, null, 2) + '\n')
-  fs.writeFileSync(opts.md, renderMarkdown(results, { findings: path.join(__dirname, 'FINDINGS.md') }))
+  fs.writeFileSync(opts.md, renderMarkdown(results, { previous: opts.md }))
   log(`results: ${path.relative(ROOT, opts.out)}, report: ${path.relative(ROOT, opts.md)}`)
   return results
 }

@@ -1,6 +1,6 @@
 'use strict'
 /**
- * Turns a results JSON (bench/results/*.json) into BENCHMARKS.md: the tables,
+ * Turns a results JSON (bench/results/*.json) into docs/benchmarks.md: the tables,
  * the ratios, and the issue-7 targets with met/gap. Pure: results in, text out.
  */
 const fs = require('node:fs')
@@ -111,7 +111,7 @@ function loadTables (m, label) {
   return `Throughput (median of ${s(cs[0], 'gateway', 'reps')} runs per cell):\n\n${t1}\n\nLatency in ms (each run's percentile over every response; median over runs):\n\n${t2}\n\nCost of the proxy process (CPU of all its threads from /proc/PID/stat, per request; RSS = largest VmRSS sampled during the runs):\n\n${t3}\n\nResponse bytes per request (direct / HAProxy / gateway): ${bytes}. Machine CPU used by other work during these runs: ${pct(m.foreignCpuShare)} of both cores (median).`
 }
 
-function renderMarkdown (res, { findings } = {}) {
+function renderMarkdown (res, { previous } = {}) {
   const out = []
   const date = res.date.replace('T', ' ').replace(/\.\d+Z$/, ' UTC')
   out.push('# docker-gateway benchmarks')
@@ -123,11 +123,11 @@ function renderMarkdown (res, { findings } = {}) {
   out.push('## Reproduce')
   out.push('')
   out.push('```sh')
-  out.push('npm run bench                         # build + full run, about 10 minutes; rewrites BENCHMARKS.md')
+  out.push('npm run bench                         # build + full run, about 10 minutes; rewrites docs/benchmarks.md')
   out.push('npm run bench -- --quick              # smoke run, about 2 minutes on a quiet machine; writes bench/results/quick.{json,md}')
   out.push('npm run bench -- --note "machine shared with other work during this run"')
   out.push('BENCH_DOCKER_HOST=tcp://127.0.0.1:2375 npm run bench   # reuse a daemon instead of a private one')
-  out.push('node bench/report.js bench/results/latest.json BENCHMARKS.md   # re-render from the JSON')
+  out.push('node bench/report.js bench/results/latest.json docs/benchmarks.md   # re-render from the JSON')
   out.push('node bench/profile.js --c 10                                   # CPU profile of the gateway (see the findings)')
   out.push('```')
   out.push('')
@@ -249,11 +249,16 @@ function renderMarkdown (res, { findings } = {}) {
     '- **Daemon.** A private dockerd (own data root, exec root, pid file, TCP port and unix socket under /tmp/dgwbench, bridge `br-dgwbench` 172.30.9.1/24, `--iptables=false --ip-masq=false`, vfs), with the busybox test image imported from busybox-static; 20 running `sleep` containers labelled `dgw.bench=1`. Everything is removed at the end, also on failure or Ctrl-C.'
   ].join('\n'))
   out.push('')
-  if (findings !== undefined && fs.existsSync(findings)) {
-    out.push(fs.readFileSync(findings, 'utf8').trim())
-    out.push('')
+  // The findings are written by hand in the report itself, below HAND_WRITTEN: kept as they are.
+  if (previous !== undefined && fs.existsSync(previous)) {
+    const text = fs.readFileSync(previous, 'utf8')
+    const at = text.indexOf(HAND_WRITTEN)
+    if (at !== -1) out.push(text.slice(at).trim(), '')
   }
   return out.join('\n')
 }
+
+/** The line after which docs/benchmarks.md is written by hand. */
+const HAND_WRITTEN = '<!-- Written by hand from here on: `npm run bench` and bench/report.js keep this part when they rewrite the tables above. -->'
 
 module.exports = { renderMarkdown, evaluateTargets }

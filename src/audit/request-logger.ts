@@ -8,7 +8,7 @@ import type { Bindings, ChildLoggerOptions, Level, LogFn } from 'pino'
  * audit line has a logger of its own (./logger.ts), and a call that goes well
  * logs nothing else. This stand-in builds the real child on the first line
  * written at an enabled level. In a paired A/B on the fake-daemon list path,
- * the gateway's CPU per request fell by 5 % in every round (bench/FINDINGS.md,
+ * the gateway's CPU per request fell by 5 % in every round (docs/benchmarks.md,
  * lever 3).
  */
 export function lazyChildLoggerFactory (logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions): FastifyBaseLogger {

@@ -34,12 +34,18 @@ const HOP_BY_HOP = new Set([
 /** Largest short answer gathered before it is streamed instead. */
 export const SHORT_BUFFER_MAX = 256 * 1024
 
-export function responseHeaders (headers: IncomingHttpHeaders): IncomingHttpHeaders {
+/**
+ * The daemon's headers that go to the client: not hop-by-hop, not listed in
+ * its Connection header, and without Content-Length when the gateway sends
+ * the body itself (fastify sets the length of what it sends). Built without
+ * `delete`, which would turn the object into a slow dictionary.
+ */
+export function responseHeaders (headers: IncomingHttpHeaders, keepLength = true): IncomingHttpHeaders {
   const connection = headers.connection
   const listed = typeof connection === 'string' ? connection.toLowerCase().split(',').map(s => s.trim()) : []
   const out: IncomingHttpHeaders = {}
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || listed.includes(name)) continue
+    if (HOP_BY_HOP.has(name) || listed.includes(name) || (!keepLength && name === 'content-length')) continue
     out[name] = headers[name]
   }
   return out
@@ -147,12 +153,17 @@ class Relay implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return // 1xx informational: wait for the final response
     this.stats.status = statusCode
     this.stats.headersSeconds = Number(process.hrtime.bigint() - this.started) / 1e9
-    this.headers = responseHeaders(headers)
-    if (this.opts.stream) this.startStream([])
-    else this.chunks = []
+    if (this.opts.stream) {
+      this.headers = responseHeaders(headers)
+      this.startStream([])
+    } else {
+      // A short answer is sent by fastify, with its own length; a HEAD answer keeps the daemon's.
+      this.headers = responseHeaders(headers, this.opts.method === 'HEAD')
+      this.chunks = []
+    }
   }
 
-  /** Hand the body to fastify as a stream, starting with what was gathered. */
+  /** Hand the body to fastify as a stream, starting with what was gathered (past SHORT_BUFFER_MAX: then chunked). */
   private startStream (gathered: Buffer[]): void {
     this.chunks = undefined
     const body = new DaemonBody(this)
@@ -186,8 +197,6 @@ class Relay implements Dispatcher.DispatchHandler {
         body = this.opts.rewriteError(status, body)
         this.stats.bytesOut = body.length
       }
-      // fastify sets the length of what it sends; a HEAD answer keeps the daemon's.
-      if (this.opts.method !== 'HEAD') delete this.headers['content-length']
       void this.opts.reply.code(status).headers(this.headers).send(body.length > 0 ? body : undefined)
     } else {
       this.body?.push(null)

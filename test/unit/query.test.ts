@@ -136,3 +136,27 @@ t.test('upstream path is built from validated parts only', async t => {
   t.equal(buildUpstreamPath(route('container.delete'), 'web01', undefined, ''), '/containers/web01')
   t.equal(buildUpstreamPath(route('ping'), undefined, undefined, ''), '/_ping')
 })
+
+t.test('parseQuery reads a query as Go\'s net/url does', async t => {
+  const cases: Array<[string, Record<string, string>]> = [
+    ['', {}],
+    ['all=1', { all: '1' }],
+    ['all', { all: '' }],
+    ['a=1&a=2', { a: '1' }],
+    ['a=x+y&b=%7B%22label%22%3A%5B%5D%7D', { a: 'x y', b: '{"label":[]}' }],
+    ['filters={"label":["a=b"]}', { filters: '{"label":["a=b"]}' }],
+    ['&&a=1&', { a: '1' }],
+    ['bad=%zz&ok=1', { ok: '1' }],
+    ['%ff=1&ok=2', { ok: '2' }],
+    ['a=%2F', { a: '/' }],
+    ['x=1;y=2', { x: '1;y=2' }]
+  ]
+  for (const [raw, want] of cases) {
+    const got = parseQuery(raw)
+    t.same({ ...got }, want, `?${raw}`)
+  }
+  const proto = parseQuery('__proto__=1&constructor=2')
+  t.equal(Object.getPrototypeOf(proto), null, 'no prototype: a name like __proto__ or constructor is data')
+  t.equal(proto['__proto__'], '1')
+  t.equal(proto.constructor, '2')
+})
