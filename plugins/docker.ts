@@ -1,10 +1,11 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchemaValidationError, HookHandlerDoneFunction, preHandlerHookHandler, preValidationHookHandler } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler, preValidationHookHandler } from 'fastify'
 import type { Dispatcher } from 'undici'
 import { routes, type RouteDef } from '../src/docker/routes'
 import { ROUTE_PREFIXES, routeSchema, routeUrl } from '../src/docker/route-schemas'
 import { ALL_HOSTS } from '../src/docker/names'
 import { parseVersion, versionProblem, versionRange } from '../src/docker/api-version'
-import { validateQuery, encodeQuery, buildUpstreamPath, type Filters } from '../src/docker/query'
+import { encodeQuery, buildUpstreamPath, type Filters } from '../src/docker/query'
+import { decidedQuery, routeValidatorCompiler } from '../src/docker/route-validators'
 import { bodyError, checkBody } from '../src/docker/body'
 import { checkedTop, TOP_ANSWER_LIMIT, type TopFetch } from '../src/docker/top'
 import { policyContext, vetBody } from '../src/docker/vet'
@@ -18,7 +19,7 @@ import { relay } from '../src/upstream/relay'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
 import {
-  containerRefDenied, NoSuchExec, notOwner, PageNotFound, policyDenied, QueryInvalid, statusError, topRefused,
+  containerRefDenied, notOwner, PageNotFound, policyDenied, QueryInvalid, statusError, topRefused,
   upstreamError, VersionUnsupported, Forbidden
 } from '../src/errors'
 import { requireScope } from './scope'
@@ -30,8 +31,8 @@ import { markWouldDeny } from './request-context'
  * is a chain of named hooks in request order:
  *
  *   preParsing    requireScope       the row's scope (after authentication, before the body is read)
- *   preValidation validateCall       API version, query decisions (query.ts)
- *   (fastify)     schema             path parameters and query shape
+ *   preValidation validateCall       API version
+ *   (validation)  route-validators   path parameters by their patterns, the query by the row's decisions (query.ts)
  *   preHandler    applyPolicy        body check, create/exec/update policy
  *                 routeToHost        /hosts/{name} or the default, claim, breaker, version ceiling
  *                 checkOwnership     own containers only, addressed by full id
@@ -96,18 +97,6 @@ function hideOthersIds (request: FastifyRequest, routeId: string): ((status: num
 }
 
 /**
- * Path parameters outside their pattern (route-schemas.ts), answered as the
- * daemon would: an exec id that cannot exist is its 404.
- */
-function paramError (errors: FastifySchemaValidationError[]): Error {
-  const e = errors[0] as FastifySchemaValidationError & { data?: unknown }
-  const value = String(e.data ?? '')
-  if (e.instancePath === '/exec') return new NoSuchExec(value)
-  if (e.instancePath === '/id') return new QueryInvalid(`invalid container name or ID "${value}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
-  return new QueryInvalid(`invalid request: ${e.instancePath.slice(1)} ${e.message ?? ''}`.trim())
-}
-
-/**
  * Bodies are read raw (bounded by bodyLimit) and decided on by checkBody in
  * applyPolicy: the content-type switch belongs to the route. Registered in
  * each scope that reads bodies this way (this plugin, /policy/check).
@@ -118,8 +107,9 @@ export function rawBodyParser (fastify: FastifyInstance, bodyLimit: number): voi
 }
 
 /**
- * preValidation: the API version against the configured range, and every
- * query parameter decided (allowed as is, normalised, bounded or refused).
+ * preValidation: the API version against the configured range, and `_all`
+ * kept to the fleet routes. (The path parameters and the query are decided
+ * next, by the route's validators: route-validators.ts.)
  */
 export function validateCall (row: RouteDef, config: Config): preValidationHookHandler {
   const range = versionRange(config.apiVersionMin, config.apiVersionMax)
@@ -143,12 +133,15 @@ export function validateCall (row: RouteDef, config: Config): preValidationHookH
       call.target = target
       request.gw.container = target
     }
-    const query = validateQuery(row, request.query as Record<string, string>)
-    if (!query.ok) { done(new QueryInvalid(query.message)); return }
-    call.params = query.params
-    if (query.filters !== undefined) call.filters = query.filters
     done()
   }
+}
+
+/** The decided query (route-validators.ts) onto the call. */
+export function takeQuery (request: FastifyRequest, call: DockerCall): void {
+  const query = decidedQuery(request.query)
+  call.params = query.params
+  if (query.filters !== undefined) call.filters = query.filters
 }
 
 async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<void> {
@@ -163,6 +156,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
   /** preHandler: the body, present only where the route takes one, JSON, bounded, then the policy. */
   function applyPolicy (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const call = request.docker as DockerCall
+    takeQuery(request, call)
     const body = checkBody(call.row, request)
     if (!body.ok) { done(bodyError(body)); return }
     // The body is decoded as the daemon would and judged; what is forwarded
@@ -198,15 +192,16 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
   /** preHandler: a principal reaches only its own containers, addressed by full id. */
   function checkOwnership (request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
     const call = request.docker as DockerCall
-    if (resolver === undefined || !needsOwnership(call)) { done(); return }
+    if (resolver === undefined || !needsOwnership(call, isAdmin(request.gw.scopes))) { done(); return }
     applyOwnership(request, call, resolver).then(() => { done() }, (err: Error & { statusCode?: number }) => {
       // A daemon that cannot be reached for the lookup is a 502/504 like any call to it.
       done(err.statusCode !== undefined ? err : upstreamError(err as NodeJS.ErrnoException, (call.host as UpstreamHost).name))
     })
   }
 
-  function needsOwnership (call: DockerCall): boolean {
-    return call.target !== undefined || call.containerRefs.length > 0 || call.row.id === 'container.list' || (call.volumeRefs?.length ?? 0) > 0
+  /** Whether the call names anything ownership decides on (an admin's list is everyone's: nothing to add). */
+  function needsOwnership (call: DockerCall, admin: boolean): boolean {
+    return call.target !== undefined || call.containerRefs.length > 0 || (call.row.id === 'container.list' && !admin) || (call.volumeRefs?.length ?? 0) > 0
   }
 
   async function applyOwnership (request: FastifyRequest, call: DockerCall, r: ContainerResolver): Promise<void> {
@@ -379,7 +374,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
         url: routeUrl(row, prefix),
         schema: { ...routeSchema(row, prefix), operationId: operationId(row, prefix), tags: ['docker'], security: [{ bearer: [row.scope] }, { mutualTLS: [] }] },
         config: { row },
-        schemaErrorFormatter: paramError,
+        validatorCompiler: routeValidatorCompiler(row),
         preParsing,
         preValidation,
         preHandler,

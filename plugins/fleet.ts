@@ -1,7 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { routes, type RouteDef } from '../src/docker/routes'
 import { routeSchema } from '../src/docker/route-schemas'
-import { validateCall, type DockerCall } from './docker'
+import { routeValidatorCompiler } from '../src/docker/route-validators'
+import { takeQuery, validateCall, type DockerCall } from './docker'
 import { requireScope } from './scope'
 import { fanOutContainerList, type FiltersTransform } from '../src/upstream/fanout'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
@@ -83,13 +84,15 @@ async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<voi
     fastify.get(`${ALL_PREFIX}${prefix}/containers/json`, {
       schema: { ...routeSchema(list, prefix), tags: ['gateway'], operationId: `fleet.containers.list${prefix === '' ? '' : '@v'}`, summary: 'Containers of every host the caller may reach', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },
       preParsing: requireScope('containers:read', label),
-      preValidation: validateCall(list, config)
+      preValidation: validateCall(list, config),
+      validatorCompiler: routeValidatorCompiler(list)
     }, fanOut)
   }
 
   async function fanOut (request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const gw = request.gw
     const call = request.docker as DockerCall
+    takeQuery(request, call)
     gw.routeId = 'fleet.containers.list'
     gw.host = '_all'
     const targets = hosts.reachable(gw.allowedHosts)

@@ -103,8 +103,6 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     exposeHeadRoutes: false,
     // One value per name, the first, as dockerd's url.Values.Get reads it.
     routerOptions: { querystringParser: parseQuery },
-    // Schema errors carry the refused value, for Docker-worded messages (plugins/docker.ts).
-    ajv: { customOptions: { verbose: true } },
     clientErrorHandler: dockerClientErrorHandler({
       audit: audit.reject,
       headerDeadline: (ip) => {

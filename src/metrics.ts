@@ -35,9 +35,25 @@ export class GatewayMetrics {
   }
 
   /** Called once per request when its response closes. */
+  /**
+   * The label children in use, by their values: prom-client hashes a labels
+   * object on every inc()/observe(), a cost per request; the sets are bounded
+   * (see above), so are these maps.
+   */
+  private readonly requestCounters = new Map<string, { inc: () => void }>()
+  private readonly latencyHistograms = new Map<string, { observe: (value: number) => void }>()
+
   readonly observeRequest = (request: FastifyRequest, status: number): void => {
     const gw = request.gw
-    this.requests.inc({ route: gw.route ?? 'unmatched', method: request.method, status, host: gw.host ?? '' })
+    const route = gw.route ?? 'unmatched'
+    const host = gw.host ?? ''
+    const key = `${route}\n${request.method}\n${status}\n${host}`
+    let counter = this.requestCounters.get(key)
+    if (counter === undefined) {
+      counter = this.requests.labels({ route, method: request.method, status, host })
+      this.requestCounters.set(key, counter)
+    }
+    counter.inc()
     if (status === 429) this.rateLimited.inc()
     const reason = gw.reason
     if (reason === undefined) return
@@ -51,7 +67,12 @@ export class GatewayMetrics {
   }
 
   upstreamResponded (host: string, seconds: number): void {
-    this.upstreamLatency.observe({ host }, seconds)
+    let histogram = this.latencyHistograms.get(host)
+    if (histogram === undefined) {
+      histogram = this.upstreamLatency.labels({ host })
+      this.latencyHistograms.set(host, histogram)
+    }
+    histogram.observe(seconds)
   }
 
   streamOpened (host: string): void {

@@ -1,3 +1,4 @@
+import { isoTime } from './time'
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino'
 import type { FastifyServerOptions } from 'fastify'
 import type { Config } from '../config/schema'
@@ -26,7 +27,7 @@ type LoggerOption = FastifyServerOptions['logger']
 export function loggerOptions (config: Config, given?: LoggerOption): LoggerOption {
   if (given === false) return false
   const base: Record<string, unknown> = typeof given === 'object' && given !== null ? { ...given } : { level: config.logLevel }
-  return { timestamp: pino.stdTimeFunctions.isoTime, ...base, redact: redactOptions }
+  return { timestamp: isoTime, ...base, redact: redactOptions }
 }
 
 export interface Audit {
@@ -69,7 +70,7 @@ export function createAudit (config: Config, stream?: DestinationStream, mainLog
   const options: LoggerOptions = {
     level: 'info',
     base: { log: 'audit' },
-    timestamp: pino.stdTimeFunctions.isoTime,
+    timestamp: isoTime,
     redact: auditRedactOptions
   }
   let dest: ReturnType<typeof pino.destination> | undefined

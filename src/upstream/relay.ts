@@ -35,20 +35,18 @@ const HOP_BY_HOP = new Set([
 export const SHORT_BUFFER_MAX = 256 * 1024
 
 /**
- * The daemon's headers that go to the client: not hop-by-hop, not listed in
- * its Connection header, and without Content-Length when the gateway sends
- * the body itself (fastify sets the length of what it sends). Built without
- * `delete`, which would turn the object into a slow dictionary.
+ * The daemon's headers that go to the client, set on the reply: not
+ * hop-by-hop, not listed in its Connection header, and without
+ * Content-Length when the gateway sends the body itself (fastify sets the
+ * length of what it sends).
  */
-export function responseHeaders (headers: IncomingHttpHeaders, keepLength = true): IncomingHttpHeaders {
+export function relayHeaders (reply: FastifyReply, headers: IncomingHttpHeaders, keepLength: boolean): void {
   const connection = headers.connection
-  const listed = typeof connection === 'string' ? connection.toLowerCase().split(',').map(s => s.trim()) : []
-  const out: IncomingHttpHeaders = {}
+  const listed = typeof connection === 'string' ? connection.toLowerCase().split(',').map(s => s.trim()) : undefined
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || listed.includes(name) || (!keepLength && name === 'content-length')) continue
-    out[name] = headers[name]
+    if (HOP_BY_HOP.has(name) || (listed !== undefined && listed.includes(name)) || (!keepLength && name === 'content-length')) continue
+    void reply.header(name, headers[name])
   }
-  return out
 }
 
 export interface RelayStats {
@@ -104,7 +102,6 @@ class Relay implements Dispatcher.DispatchHandler {
   private readonly stats: RelayStats = { status: 0, headersSeconds: 0, bytesOut: 0, clientAborted: false }
   private readonly started = process.hrtime.bigint()
   private finished = false
-  private headers: IncomingHttpHeaders = {}
   /** A short answer's chunks, until its end or SHORT_BUFFER_MAX. */
   private chunks: Buffer[] | undefined
   private gathered = 0
@@ -153,14 +150,10 @@ class Relay implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return // 1xx informational: wait for the final response
     this.stats.status = statusCode
     this.stats.headersSeconds = Number(process.hrtime.bigint() - this.started) / 1e9
-    if (this.opts.stream) {
-      this.headers = responseHeaders(headers)
-      this.startStream([])
-    } else {
-      // A short answer is sent by fastify, with its own length; a HEAD answer keeps the daemon's.
-      this.headers = responseHeaders(headers, this.opts.method === 'HEAD')
-      this.chunks = []
-    }
+    // A short answer is sent whole by fastify, with its own length; a stream and a HEAD answer keep the daemon's.
+    relayHeaders(this.opts.reply, headers, this.opts.stream || this.opts.method === 'HEAD')
+    if (this.opts.stream) this.startStream([])
+    else this.chunks = []
   }
 
   /** Hand the body to fastify as a stream, starting with what was gathered (past SHORT_BUFFER_MAX: then chunked). */
@@ -169,7 +162,7 @@ class Relay implements Dispatcher.DispatchHandler {
     const body = new DaemonBody(this)
     this.body = body
     for (const chunk of gathered) body.push(chunk)
-    void this.opts.reply.code(this.stats.status).headers(this.headers).send(body)
+    void this.opts.reply.code(this.stats.status).send(body)
   }
 
   onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -197,7 +190,7 @@ class Relay implements Dispatcher.DispatchHandler {
         body = this.opts.rewriteError(status, body)
         this.stats.bytesOut = body.length
       }
-      void this.opts.reply.code(status).headers(this.headers).send(body.length > 0 ? body : undefined)
+      void this.opts.reply.code(status).send(body.length > 0 ? body : undefined)
     } else {
       this.body?.push(null)
     }
