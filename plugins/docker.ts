@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, preHandlerHookHandler, preValidationHookHandler } from 'fastify'
 import type { Dispatcher } from 'undici'
 import { routes, type RouteDef } from '../src/docker/routes'
-import { ROUTE_PREFIXES, routeSchema, routeUrl } from '../src/docker/route-schemas'
+import { imageName, ROUTE_PREFIXES, routeSchema, routeUrl } from '../src/docker/route-schemas'
 import { ALL_HOSTS } from '../src/docker/names'
 import { parseVersion, versionProblem, versionRange } from '../src/docker/api-version'
 import { encodeQuery, buildUpstreamPath, type Filters } from '../src/docker/query'
@@ -58,6 +58,8 @@ export interface DockerCall {
   version?: string
   /** The container or exec the call addresses: as sent, then the resolved full id. */
   target?: string
+  /** The image an image route names (daemon-wide: no ownership). */
+  image?: string
   params: Map<string, string>
   filters?: Filters
   body?: string
@@ -76,7 +78,7 @@ declare module 'fastify' {
   }
 }
 
-type RouteParams = Partial<Record<'host' | 'version' | 'id' | 'exec', string>>
+type RouteParams = Partial<Record<'host' | 'version' | 'id' | 'exec' | '*', string>>
 
 /**
  * Headers an upgrade request may carry to the daemon besides Connection and
@@ -133,6 +135,7 @@ export function validateCall (row: RouteDef, config: Config): preValidationHookH
       call.target = target
       request.gw.container = target
     }
+    if (row.target === 'image') call.image = imageName(row, p['*'] ?? '')
     done()
   }
 }
@@ -161,7 +164,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
     if (!body.ok) { done(bodyError(body)); return }
     // The body is decoded as the daemon would and judged; what is forwarded
     // is the re-serialised, vetted object.
-    const vetted = vetBody(call.row, body.raw, config.policy, policyContext(request.gw, config.ownership))
+    const vetted = vetBody(call.row, body.raw, config.policy, policyContext(request.gw, config.ownership), call.params)
     if (!vetted.ok) { done(policyDenied(vetted.status, vetted.rule, vetted.message)); return }
     // Report-only rules (policy.mode, policy.reportRules) broken: forwarded, and the audit line says would-deny.
     if (vetted.wouldDeny !== undefined) markWouldDeny(request.gw, vetted.wouldDeny)
@@ -169,6 +172,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
     if (vetted.body !== undefined) call.body = vetted.body
     if (vetted.decoded !== undefined) call.decoded = vetted.decoded
     if (vetted.volumeRefs !== undefined) call.volumeRefs = vetted.volumeRefs
+    if (vetted.params !== undefined) call.params = vetted.params
     done()
   }
 
@@ -319,10 +323,14 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
   function send (request: FastifyRequest, reply: FastifyReply, call: DockerCall): void {
     const row = call.row
     const host = call.host as UpstreamHost
-    const path = buildUpstreamPath(row, call.target, call.version, encodeQuery(call.params, call.filters))
+    const path = buildUpstreamPath(row, call.target ?? call.image, call.version, encodeQuery(call.params, call.filters))
     const headers: Record<string, string> = {}
     const ua = request.headers['user-agent']
     if (ua !== undefined) headers['user-agent'] = ua
+    for (const name of row.forwardHeaders) {
+      const v = request.headers[name]
+      if (typeof v === 'string') headers[name] = v
+    }
     if (call.body !== undefined) headers['content-type'] = 'application/json'
     const streaming = row.traffic !== 'short'
     let headersTimeout = host.timeouts.headers

@@ -71,7 +71,7 @@ const USAGE = `Usage:
   docker-gateway token --sub NAME --scope "SCOPE ..." [--ttl 8h] [--hosts a,b]
       Print an HS256 bearer token signed with the configured or data-folder secret
       (its jti, to revoke it by, is printed on stderr).
-      Scopes: containers:read containers:write containers:export containers:exec admin
+      Scopes: containers:read containers:write containers:export containers:exec images:read images:pull admin
   docker-gateway token revoke <jti|token>
       Refuse a token from now on, on every gateway sharing this configuration's
       Redis (redisUrl) or data folder. A whole token is revoked until its exp; a

@@ -5,7 +5,7 @@ import type { Scope } from '../docker/routes'
  * space-separated list as in OAuth 2.0 (RFC 6749 §3.3); `admin` grants
  * everything, including other principals' containers.
  */
-export const ALL_SCOPES: readonly Scope[] = ['containers:read', 'containers:write', 'containers:export', 'containers:exec', 'admin']
+export const ALL_SCOPES: readonly Scope[] = ['containers:read', 'containers:write', 'containers:export', 'containers:exec', 'images:read', 'images:pull', 'admin']
 
 export function parseScopes (claim: unknown): string[] {
   if (typeof claim === 'string') return claim.split(' ').filter(s => s !== '')

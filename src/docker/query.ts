@@ -21,6 +21,15 @@ import { parsePsArgs } from './ps-args'
  *   and value text are bounded.
  * - psArgs: the one value a host program (`ps`, as root) reads: a grammar,
  *   see ps-args.ts, and the answer is checked by outcome (top.ts).
+ * - imageFilters (image list): compared by dockerd against its own image
+ *   store (before/since/reference name local images, until is a time,
+ *   dangling and label match metadata); nothing is fetched. Bounded as above.
+ * - ociPlatform (image inspect): decoded by dockerd into an OCI platform and
+ *   matched against local manifests; forwarded re-serialised from the known keys.
+ * - imageRef (pull): read by dockerd's reference parser and then by its
+ *   distribution code, which connects to the registry the reference names:
+ *   the pull policy (src/policy/image.ts checkPull) decides the whole
+ *   reference against the allow-list before anything is forwarded.
  */
 
 /** Filter names `GET /containers/json` documents (Engine API v1.41-v1.55). */
@@ -28,6 +37,9 @@ export const CONTAINER_FILTERS: ReadonlySet<string> = new Set([
   'ancestor', 'before', 'expose', 'exited', 'health', 'id', 'isolation',
   'is-task', 'label', 'name', 'network', 'publish', 'since', 'status', 'volume'
 ])
+
+/** Filter names `GET /images/json` documents (Engine API v1.41-v1.56). */
+export const IMAGE_FILTERS: ReadonlySet<string> = new Set(['before', 'dangling', 'label', 'reference', 'since', 'until'])
 
 /** Parsed `filters`: name -> values. Docker also accepts the legacy `{"name": {"value": true}}` form. */
 export type Filters = Record<string, string[]>
@@ -38,7 +50,8 @@ export interface QueryOk {
   params: Map<string, string>
   filters?: Filters
 }
-export interface QueryRefused { ok: false, message: string }
+/** A refused query: 400, or 403 for a capability refused on purpose (kind `refused`). */
+export interface QueryRefused { ok: false, message: string, status?: 403 }
 export type QueryResult = QueryOk | QueryRefused
 
 const INT = /^-?[0-9]{1,9}$/
@@ -50,6 +63,11 @@ const TIMESTAMP = /^[0-9A-Za-z.:+-]{1,64}$/
 const CONDITION = /^(not-running|next-exit|removed)$/
 const PLATFORM = /^[a-z0-9_./-]{0,64}$/
 const DETACH_KEYS = /^[a-z0-9,-]{0,64}$/
+// Registry host (with port, or a bracketed IPv6 address), path, tag, digest: the reference grammar's characters.
+const IMAGE_REF = /^[A-Za-z0-9._:@/[\]-]{0,512}$/
+/** The OCI platform keys dockerd decodes (ocispec.Platform), each a short string; os.features a list of them. */
+const OCI_PLATFORM_KEYS = new Set(['architecture', 'os', 'os.version', 'variant'])
+const OCI_VALUE = /^[A-Za-z0-9._+-]{0,64}$/
 /** Names that read as a container ID or short ID (docker ps shows 12 hex digits). */
 const ID_LIKE_NAME = /^[0-9a-f]{12,64}$/
 
@@ -99,12 +117,30 @@ function checkValue (kind: ParamKind, name: string, value: string): string | und
     case 'condition': return CONDITION.test(value) ? undefined : `invalid value for "condition": expected not-running, next-exit or removed`
     case 'platform': return PLATFORM.test(value) ? undefined : `invalid value for "platform"`
     case 'detachKeys': return DETACH_KEYS.test(value) ? undefined : `invalid value for "detachKeys"`
+    case 'imageRef': return IMAGE_REF.test(value) ? undefined : `invalid reference format for "${name}"`
+    case 'ociPlatform': return ociPlatform(value) === undefined ? `invalid value for "${name}": expected a JSON OCI platform such as {"os":"linux","architecture":"amd64"}` : undefined
+    case 'refused': return undefined
     case 'filters': return undefined
+    case 'imageFilters': return undefined
   }
 }
 
+/** A JSON OCI platform of known keys and plain values, re-serialised; undefined when it is not one. */
+function ociPlatform (raw: string): string | undefined {
+  let parsed: unknown
+  try { parsed = JSON.parse(raw) } catch { return undefined }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined
+  const out: Record<string, string | string[]> = {}
+  for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
+    if (OCI_PLATFORM_KEYS.has(key) && typeof value === 'string' && OCI_VALUE.test(value)) out[key] = value
+    else if (key === 'os.features' && Array.isArray(value) && value.length <= 16 && value.every(v => typeof v === 'string' && OCI_VALUE.test(v))) out[key] = value as string[]
+    else return undefined
+  }
+  return JSON.stringify(out)
+}
+
 /** Parse and check a `filters` value: a JSON object whose keys are documented filter names. */
-export function parseFilters (raw: string): { ok: true, filters: Filters } | QueryRefused {
+export function parseFilters (raw: string, names: ReadonlySet<string> = CONTAINER_FILTERS): { ok: true, filters: Filters } | QueryRefused {
   let parsed: unknown
   try {
     parsed = JSON.parse(raw)
@@ -116,7 +152,7 @@ export function parseFilters (raw: string): { ok: true, filters: Filters } | Que
   }
   const filters: Filters = Object.create(null) as Filters
   for (const [key, value] of Object.entries(parsed as Record<string, unknown>)) {
-    if (!CONTAINER_FILTERS.has(key)) {
+    if (!names.has(key)) {
       return { ok: false, message: `invalid filter '${key}'` }
     }
     let values: string[]
@@ -190,10 +226,12 @@ export function validateQuery (route: RouteDef, query: Readonly<Record<string, s
     const value = query[name]
     if (value === undefined) continue
     const kind = route.query[name] as ParamKind
+    // A capability refused on purpose: the caller may not, whatever the value (403, not a malformed request).
+    if (kind === 'refused') return { ok: false, status: 403, message: `"${name}" is not allowed through this gateway${REFUSED_WHY[name] ?? ''}` }
     const problem = checkValue(kind, name, value)
     if (problem !== undefined) return { ok: false, message: problem }
-    if (kind === 'filters') {
-      const f = parseFilters(value)
+    if (kind === 'filters' || kind === 'imageFilters') {
+      const f = parseFilters(value, kind === 'filters' ? CONTAINER_FILTERS : IMAGE_FILTERS)
       if (!f.ok) return f
       filters = f.filters
     }
@@ -207,6 +245,11 @@ export function validateQuery (route: RouteDef, query: Readonly<Record<string, s
   return result
 }
 
+/** What a refused parameter would have done, for its refusal message. */
+const REFUSED_WHY: Readonly<Record<string, string>> = {
+  fromSrc: ' (image import: the daemon would fetch a URL or read an image from the request body); pull with fromImage'
+}
+
 /** The value forwarded for a checked one: booleans as 1/0, ps_args canonical (undefined: send nothing). */
 function normalise (kind: ParamKind, value: string): string | undefined {
   switch (kind) {
@@ -217,6 +260,7 @@ function normalise (kind: ParamKind, value: string): string | undefined {
       const parsed = parsePsArgs(value)
       return parsed.ok && parsed.canonical !== '' ? parsed.canonical : undefined
     }
+    case 'ociPlatform': return ociPlatform(value)
     default:
       return value
   }
@@ -239,7 +283,9 @@ export function encodeQuery (params: Map<string, string>, filters?: Filters): st
 export function buildUpstreamPath (route: RouteDef, target: string | undefined, version: string | undefined, query: string): string {
   let path = version === undefined ? '' : `/v${version}`
   for (const s of route.segments) {
-    path += '/' + (s === ':id' || s === ':exec' ? encodeURIComponent(target ?? '') : s)
+    // An image name keeps its slashes (dockerd routes `/images/{name:.*}/json`); its
+    // characters are all plain path characters (route-schemas.ts IMAGE_NAME).
+    path += '/' + (s === ':id' || s === ':exec' ? encodeURIComponent(target ?? '') : s === ':name' ? (target ?? '') : s)
   }
   return path + query
 }

@@ -13,9 +13,39 @@ import { CONTAINER_REF, EXEC_ID, HOST_NAME, ALL_HOSTS } from './names'
 /** Unprefixed, API-versioned, host-routed, both (CONTRIBUTING: "Adding an allowed endpoint"). */
 export const ROUTE_PREFIXES = ['', '/v:version', '/hosts/:host', '/hosts/:host/v:version'] as const
 
-/** The fastify URL of a row under a prefix: `/containers/:id/json`. */
+/**
+ * The fastify URL of a row under a prefix: `/containers/:id/json`.
+ *
+ * An image name holds slashes and colons (`127.0.0.1:5000/team/app:1`), and
+ * Docker clients send it unescaped (`GET /images/127.0.0.1:5000/team/app:1/json`),
+ * as dockerd's router reads it (`/images/{name:.*}/json`). find-my-way's
+ * parameters stop at a slash, so an image row is a wildcard route
+ * (`/images/*`) whose value must be `<name>/<rest of the row>`
+ * (IMAGE_PATH below); the canonical-path guard has already refused percent
+ * escapes, empty and dot segments, so the value is plain text. Static rows
+ * (`/images/json`, `/images/create`) win over the wildcard, as in dockerd,
+ * where they are registered first.
+ */
 export function routeUrl (row: RouteDef, prefix: string): string {
+  const name = row.segments.indexOf(':name')
+  if (name !== -1) return prefix + '/' + [...row.segments.slice(0, name), '*'].join('/')
   return prefix + '/' + row.segments.join('/')
+}
+
+/** An image reference or ID as a path parameter: the reference grammar's characters, starting with a letter or digit. */
+export const IMAGE_NAME = '[A-Za-z0-9][A-Za-z0-9._:@/-]{0,511}'
+
+/** The wildcard's pattern for an image row: the name, then the row's fixed segments after it. */
+export function imagePathPattern (row: RouteDef): string {
+  const rest = row.segments.slice(row.segments.indexOf(':name') + 1)
+  return `^${IMAGE_NAME}${rest.map(s => '/' + s).join('')}$`
+}
+
+/** The image name out of a validated wildcard value (`<name>/json` -> `<name>`). */
+export function imageName (row: RouteDef, wildcard: string): string {
+  const rest = row.segments.slice(row.segments.indexOf(':name') + 1)
+  const tail = rest.map(s => '/' + s).join('').length
+  return wildcard.slice(0, wildcard.length - tail)
 }
 
 /** What each kind of query parameter accepts, as the OpenAPI document says it. */
@@ -33,7 +63,11 @@ const KIND_DOCS: Readonly<Record<ParamKind, string>> = {
   timestamp: 'unix timestamp, RFC 3339 date or Go duration',
   condition: 'not-running, next-exit or removed',
   platform: 'os[/arch[/variant]]',
-  detachKeys: 'key sequence such as ctrl-p,ctrl-q'
+  detachKeys: 'key sequence such as ctrl-p,ctrl-q',
+  imageFilters: 'JSON object of image filter names (before, dangling, label, reference, since, until) to lists of strings',
+  imageRef: 'image name, tag or digest; the whole reference must match policy.imageAllowList',
+  ociPlatform: 'JSON OCI platform, e.g. {"os":"linux","architecture":"amd64"}',
+  refused: 'refused (403): not available through this gateway'
 }
 
 /** Path parameter patterns; a value outside them never reaches a hook. */
@@ -54,6 +88,7 @@ export function routeSchema (row: RouteDef, prefix: string): RouteSchema {
   if (prefix.includes(':version')) params.version = Type.String({ description: 'Engine API version after the v, e.g. 1.41' })
   if (row.target === 'container') params.id = Type.String({ pattern: PARAM_PATTERNS.id, description: 'container id, id prefix or name (your own)' })
   if (row.target === 'exec') params.exec = Type.String({ pattern: PARAM_PATTERNS.exec, description: 'exec instance id' })
+  if (row.target === 'image') params['*'] = Type.String({ pattern: imagePathPattern(row), description: 'image name, reference or ID (slashes unescaped), then the rest of the path' })
   const schema: RouteSchema = {}
   if (Object.keys(params).length > 0) schema.params = Type.Object(params)
   const query: Record<string, TSchema> = {}

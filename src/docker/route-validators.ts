@@ -2,7 +2,7 @@ import type { FastifySchemaCompiler } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
 import type { RouteDef } from './routes'
 import { validateQuery, type QueryOk } from './query'
-import { NoSuchExec, QueryInvalid } from '../errors'
+import { Forbidden, NoSuchExec, PageNotFound, QueryInvalid } from '../errors'
 
 /**
  * How a mirrored route's schemas are enforced: a route-level validator
@@ -20,6 +20,8 @@ type Validator = (data: unknown) => boolean | { error?: Error, value?: unknown }
 /** A refusal for a path parameter outside its pattern, as the daemon words it. */
 function paramRefusal (name: string, value: string): Error {
   if (name === 'exec') return new NoSuchExec(value)
+  // The image routes' wildcard (route-schemas.ts): a path that is not `<image>/json` is one the gateway does not have.
+  if (name === '*') return new PageNotFound()
   if (name === 'id') return new QueryInvalid(`invalid container name or ID "${value}": only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`)
   return new QueryInvalid(`invalid ${name} "${value}"`)
 }
@@ -45,7 +47,8 @@ export function paramsValidator (schema: TSchema): Validator {
 export function queryValidator (row: RouteDef): Validator {
   return (data) => {
     const decided = validateQuery(row, (data ?? {}) as Record<string, string>)
-    return decided.ok ? { value: decided } : { error: new QueryInvalid(decided.message) }
+    if (decided.ok) return { value: decided }
+    return { error: decided.status === 403 ? new Forbidden(decided.message) : new QueryInvalid(decided.message) }
   }
 }
 

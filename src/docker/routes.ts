@@ -8,7 +8,7 @@
  * Engine API swagger (v1.41, v1.43).
  */
 
-export type Scope = 'containers:read' | 'containers:write' | 'containers:export' | 'containers:exec' | 'admin'
+export type Scope = 'containers:read' | 'containers:write' | 'containers:export' | 'containers:exec' | 'images:read' | 'images:pull' | 'admin'
 
 /**
  * How a query parameter is checked before it is forwarded (src/docker/query.ts).
@@ -19,8 +19,12 @@ export type Scope = 'containers:read' | 'containers:write' | 'containers:export'
  * - seconds: a stop/restart grace period, -1 (wait for ever) to 86400
  * - ttySize: a terminal height or width, 0 to 65535 (the kernel's winsize is 16-bit)
  * - psArgs: the small grammar of src/docker/ps-args.ts, forwarded in canonical form
+ * - imageFilters: `filters` of the image list (image filter names)
+ * - imageRef: an image name, tag or digest (bounded text; the pull policy parses it)
+ * - ociPlatform: a JSON OCI platform ({"os", "architecture", "variant", ...}), re-serialised
+ * - refused: any value is refused with a 403 (a capability the gateway does not give, e.g. image import)
  */
-export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'condition' | 'platform' | 'detachKeys'
+export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'imageFilters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'condition' | 'platform' | 'ociPlatform' | 'detachKeys' | 'imageRef' | 'refused'
 
 /**
  * Which body a route accepts. Routes marked 'none' refuse any body: the
@@ -37,8 +41,12 @@ export type BodyKind = 'none' | 'create' | 'update' | 'exec' | 'execStart'
  */
 export type Traffic = 'short' | 'stream' | 'upgrade'
 
-/** What the path parameter names, so ownership can resolve it. */
-export type Target = 'none' | 'container' | 'exec'
+/**
+ * What the path parameter names, so ownership can resolve it. An image is
+ * daemon-wide (no owner): `:name` is only checked as an image reference and
+ * may hold slashes (route-schemas.ts).
+ */
+export type Target = 'none' | 'container' | 'exec' | 'image'
 
 export interface RouteDef {
   readonly id: string
@@ -61,19 +69,26 @@ export interface RouteDef {
   readonly target: Target
   /** The route template, for logs and metrics labels (never carries ids). */
   readonly template: string
+  /**
+   * Request headers forwarded to the daemon besides user-agent and
+   * content-type (lower case). Never logged: credentials among them are in
+   * the redaction list (src/audit/redact.ts).
+   */
+  readonly forwardHeaders: readonly string[]
 }
 
-type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query' | 'dropped'> & {
+type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query' | 'dropped' | 'forwardHeaders'> & {
   path: string
   query?: Record<string, ParamKind>
   dropped?: Record<string, string>
   body?: BodyKind
   traffic?: Traffic
+  forwardHeaders?: string[]
 }
 
 function route (input: RouteInput): RouteDef {
   const segments = input.path.split('/').slice(1)
-  const target: Target = segments.includes(':id') ? 'container' : segments.includes(':exec') ? 'exec' : 'none'
+  const target: Target = segments.includes(':id') ? 'container' : segments.includes(':exec') ? 'exec' : segments.includes(':name') ? 'image' : 'none'
   return {
     id: input.id,
     method: input.method,
@@ -84,7 +99,8 @@ function route (input: RouteInput): RouteDef {
     body: input.body ?? 'none',
     traffic: input.traffic ?? 'short',
     target,
-    template: `${input.method} ${input.path}`
+    template: `${input.method} ${input.path}`,
+    forwardHeaders: input.forwardHeaders ?? []
   }
 }
 
@@ -92,6 +108,8 @@ const READ: Scope = 'containers:read'
 const WRITE: Scope = 'containers:write'
 const EXPORT: Scope = 'containers:export'
 const EXEC: Scope = 'containers:exec'
+const IMAGES_READ: Scope = 'images:read'
+const IMAGES_PULL: Scope = 'images:pull'
 
 const attachQuery: Record<string, ParamKind> = {
   detachKeys: 'detachKeys', logs: 'bool', stream: 'bool', stdin: 'bool', stdout: 'bool', stderr: 'bool'
@@ -140,5 +158,27 @@ export const routes: readonly RouteDef[] = [
   route({ id: 'exec.create', method: 'POST', path: '/containers/:id/exec', scope: EXEC, body: 'exec' }),
   route({ id: 'exec.start', method: 'POST', path: '/exec/:exec/start', scope: EXEC, traffic: 'upgrade', body: 'execStart' }),
   route({ id: 'exec.inspect', method: 'GET', path: '/exec/:exec/json', scope: EXEC }),
-  route({ id: 'exec.resize', method: 'POST', path: '/exec/:exec/resize', scope: EXEC, query: { h: 'ttySize', w: 'ttySize' } })
+  route({ id: 'exec.resize', method: 'POST', path: '/exec/:exec/resize', scope: EXEC, query: { h: 'ttySize', w: 'ttySize' } }),
+
+  // Images are daemon-wide: no owner, every holder of images:read sees them all.
+  route({
+    id: 'image.list', method: 'GET', path: '/images/json', scope: IMAGES_READ,
+    query: { all: 'bool', filters: 'imageFilters', digests: 'bool', 'shared-size': 'bool', manifests: 'bool', identity: 'bool' }
+  }),
+  route({ id: 'image.inspect', method: 'GET', path: '/images/:name/json', scope: IMAGES_READ, query: { manifests: 'bool', platform: 'ociPlatform' } }),
+  // Pull only, of references the image allow-list names (src/policy/image.ts
+  // checkPull): the daemon connects to the registry the reference names. The
+  // progress stream lasts as long as the download. dockerd reads no body for
+  // a pull (a form body would override the query: refused, body 'none').
+  route({
+    id: 'image.pull', method: 'POST', path: '/images/create', scope: IMAGES_PULL, traffic: 'stream',
+    query: { fromImage: 'imageRef', tag: 'imageRef', platform: 'platform', fromSrc: 'refused' },
+    dropped: {
+      repo: 'import only (names the imported image); dockerd ignores it on a pull, and import is refused',
+      message: 'import only (commit message of the imported image); dockerd ignores it on a pull',
+      changes: 'import only (Dockerfile instructions applied to the imported image); dockerd ignores it on a pull'
+    },
+    // The registry credentials the daemon presents to the registry (base64 JSON).
+    forwardHeaders: ['x-registry-auth']
+  })
 ]

@@ -1,5 +1,6 @@
 import type { RouteDef } from './routes'
-import { reported, vetCreate, vetExec, vetUpdate, type PolicyConfig, type PolicyContext, type ContainerRef, type VolumeRef, type Violation } from '../policy'
+import { effectivePolicy, reported, vetCreate, vetExec, vetUpdate, type PolicyConfig, type PolicyContext, type ContainerRef, type VolumeRef, type Violation } from '../policy'
+import { checkPull } from '../policy/image'
 
 /**
  * Sends each kind of request body to its policy and re-serialises what the
@@ -17,6 +18,8 @@ export type Vetted =
     decoded?: Record<string, unknown>
     /** Report-only rules the body breaks (src/policy/report.ts): forward it, audit it as would-deny. */
     wouldDeny?: Violation[]
+    /** The query to forward instead of the decided one (a pull: the normalised reference). */
+    params?: Map<string, string>
   }
   | { ok: false, status: 400 | 403, rule: string, message: string }
 
@@ -54,10 +57,27 @@ export function policyContext (gw: { principal?: string, scopes?: readonly strin
   return { principal: gw.principal ?? '', scopes: gw.scopes ?? [], ownerLabel: ownership.label, ownershipEnabled: ownership.enabled }
 }
 
-export function vetBody (route: RouteDef, raw: string | undefined, policy: PolicyConfig, ctx: PolicyContext): Vetted {
+/**
+ * A pull: the reference fromImage and tag name against the caller's image
+ * allow-list, and the daemon sent the normalised reference it was judged as
+ * (`fromImage=docker.io/library/nginx&tag=1.27`, a digest as the tag), so
+ * its parser reads nothing else. Always enforced, in report mode too: a
+ * pull makes the daemon connect to the registry the reference names.
+ */
+export function vetPull (params: ReadonlyMap<string, string>, policy: PolicyConfig, ctx: PolicyContext): Vetted {
+  const d = checkPull(params.get('fromImage') ?? '', params.get('tag') ?? '', effectivePolicy(policy, ctx))
+  if (!d.allow) return { ok: false, status: d.status, rule: d.rule, message: d.message }
+  const forwarded = new Map(params)
+  forwarded.set('fromImage', d.name)
+  forwarded.set('tag', d.tagOrDigest)
+  return { ok: true, containerRefs: [], params: forwarded }
+}
+
+/** The body's policy (and, for a pull, the query's: its body is 'none'). */
+export function vetBody (route: RouteDef, raw: string | undefined, policy: PolicyConfig, ctx: PolicyContext, params: ReadonlyMap<string, string> = new Map()): Vetted {
   switch (route.body) {
     case 'none':
-      return { ok: true, containerRefs: [] }
+      return route.id === 'image.pull' ? vetPull(params, policy, ctx) : { ok: true, containerRefs: [] }
     case 'execStart':
       return vetExecStart(raw)
     case 'create':

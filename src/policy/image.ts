@@ -1,30 +1,23 @@
 import { isObj, listAt, strAt, type Obj } from './body'
 import type { PolicyRules } from './config'
 import { matchesAny } from './glob'
+import { parseImageRef, pullRef, referenceForms, withDefaultTag } from './image-ref'
 import type { Violation } from './types'
 
 /**
  * The optional image allow-list. A pattern matches the reference as sent or
- * in its familiar form (the daemon reads `nginx`, `docker.io/library/nginx`
- * and `index.docker.io/library/nginx:latest` as one image), with `:latest`
- * added when neither tag nor digest is given, so 'nginx:*' admits `nginx`.
- * An image ID or ID prefix names no repository and matches only patterns
- * like '*'.
+ * as the daemon normalises it (image-ref.ts: `nginx`, `docker.io/library/nginx`
+ * and `index.docker.io/library/nginx:latest` are one image,
+ * `docker.io/library/nginx:latest`, familiar form `nginx:latest`), with
+ * `:latest` added when neither tag nor digest is given, so 'nginx:*' admits
+ * `nginx`. A digest reference is matched as `repo@sha256:...` ('nginx@*').
+ * An image ID names no repository and matches only patterns like '*'.
  */
 
 export function imageForms (image: string): string[] {
-  let familiar = image
-  for (const host of ['index.docker.io/', 'docker.io/', 'registry-1.docker.io/']) {
-    if (familiar.startsWith(host)) {
-      familiar = familiar.slice(host.length)
-      if (familiar.startsWith('library/') && familiar.indexOf('/', 'library/'.length) === -1) familiar = familiar.slice('library/'.length)
-      break
-    }
-  }
-  const forms = new Set([image, familiar])
-  const lastSegment = familiar.slice(familiar.lastIndexOf('/') + 1)
-  if (!lastSegment.includes(':') && !familiar.includes('@')) forms.add(`${familiar}:latest`)
-  return [...forms]
+  const parsed = parseImageRef(image)
+  if (!parsed.ok) return [image]
+  return [...new Set([image, ...referenceForms(withDefaultTag(parsed.ref))])]
 }
 
 export function checkImage (image: string, rules: Pick<PolicyRules, 'imageAllowList'>): Violation[] {
@@ -46,4 +39,31 @@ export function checkMountImages (hc: Obj | undefined, rules: Pick<PolicyRules, 
     }
   })
   return out
+}
+
+export type PullDecision = { allow: true, reference: string, name: string, tagOrDigest: string } | { allow: false, status: 400 | 403, rule: string, message: string }
+
+/**
+ * A pull (`POST /images/create?fromImage=&tag=`) makes the daemon connect to
+ * the registry the reference names and store what it serves: allowed only
+ * for references the allow-list names, and never when the list is empty
+ * (for create, empty means any image: an image already on the daemon).
+ */
+export function checkPull (fromImage: string, tag: string, rules: Pick<PolicyRules, 'imageAllowList'>): PullDecision {
+  if (fromImage === '') return { allow: false, status: 400, rule: 'image-pull', message: 'fromImage is required: this gateway pulls images, it does not import them' }
+  const parsed = pullRef(fromImage, tag)
+  if (!parsed.ok) return { allow: false, status: 400, rule: 'image-pull', message: parsed.message }
+  const ref = parsed.ref
+  const forms = referenceForms(ref)
+  const reference = forms[0] as string
+  if (ref.tag === undefined && ref.digest === undefined) {
+    return { allow: false, status: 403, rule: 'image-pull', message: `pulling every tag of ${reference} is not allowed through this gateway: name a tag or digest` }
+  }
+  if (rules.imageAllowList.length === 0) {
+    return { allow: false, status: 403, rule: 'image-pull', message: `image pulls are not allowed: policy.imageAllowList is empty; list the images this gateway may pull there (e.g. ['registry.internal/*', 'nginx:*'])` }
+  }
+  if (forms.some(form => matchesAny(form, rules.imageAllowList))) {
+    return { allow: true, reference, name: `${ref.domain}/${ref.path}`, tagOrDigest: ref.digest ?? ref.tag ?? '' }
+  }
+  return { allow: false, status: 403, rule: 'image-pull', message: `pull of ${reference} denied: not in the image allow-list (${rules.imageAllowList.join(', ')})` }
 }
