@@ -1,6 +1,7 @@
 import fp from 'fastify-plugin'
 import swagger from '@fastify/swagger'
 import type { FastifyInstance } from 'fastify'
+import { documentedRoute } from '../src/docker/route-schemas'
 
 /**
  * `GET /openapi.json`: an OpenAPI 3.1 document of the gateway's own API,
@@ -48,7 +49,10 @@ async function openapi (fastify: FastifyInstance): Promise<void> {
       ]
     },
     // Every operation may answer a Docker-shaped error (plugins/errors.ts).
-    transform: ({ schema, url }) => {
+    transform: ({ schema, url, route }) => {
+      // An image row's wildcard documented as the path Docker clients send (route-schemas.ts).
+      const row = route.config?.row
+      if (row?.target === 'image') ({ schema, url } = documentedRoute(row, url, schema as never))
       const s = { ...(schema as Record<string, unknown>) }
       const response = { ...(s.response as Record<string, unknown> | undefined) }
       response['4XX'] ??= errorResponse('refused by the gateway or the daemon')

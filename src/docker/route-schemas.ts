@@ -97,3 +97,16 @@ export function routeSchema (row: RouteDef, prefix: string): RouteSchema {
   if (Object.keys(query).length > 0) schema.querystring = Type.Object(query, { additionalProperties: true })
   return schema
 }
+
+/**
+ * The OpenAPI form of an image row: `/images/{name}/json` with `name` as a
+ * path parameter, in place of the router's wildcard `/images/*` (the
+ * document describes what clients send, not how find-my-way matches it).
+ */
+export function documentedRoute (row: RouteDef, url: string, schema: RouteSchema): { url: string, schema: RouteSchema } {
+  const rest = row.segments.slice(row.segments.indexOf(':name') + 1)
+  const params = { ...((schema.params?.properties ?? {}) as Record<string, TSchema>) }
+  delete params['*']
+  params.name = Type.String({ pattern: `^${IMAGE_NAME}$`, description: 'image name, reference (slashes and colons unescaped: 127.0.0.1:5000/team/app:1) or ID' })
+  return { url: url.replace(/\*$/, [':name', ...rest].join('/')), schema: { ...schema, params: Type.Object(params) } }
+}

@@ -30,7 +30,13 @@ export const REPORTABLE_RULES: readonly string[] = [
  * labels, same thing for volumes. `container-ref`: a reference the gateway
  * cannot parse is never resolved, so its ownership would go unchecked.
  */
-export const NEVER_REPORTED_RULES: readonly string[] = ['owner-label', 'volume-ref', 'container-ref']
+/**
+ * `image-pull`: a pull is not a body forwarded with a note, it makes the
+ * daemon connect to the registry the reference names and store what it
+ * serves (src/policy/image.ts checkPull); reporting instead of refusing
+ * would fetch any image from anywhere.
+ */
+export const NEVER_REPORTED_RULES: readonly string[] = ['owner-label', 'volume-ref', 'container-ref', 'image-pull']
 
 const reportable = new Set(REPORTABLE_RULES)
 
@@ -54,7 +60,7 @@ export function judgeViolations (violations: readonly Violation[], rules: Pick<P
 /** `reportRules` entries that name no reportable rule (a typo, or an ownership rule). */
 export function checkReportRules (names: readonly string[], where: string): string[] {
   return names.filter(n => !reportable.has(n)).map(n => NEVER_REPORTED_RULES.includes(n)
-    ? `${where}.reportRules: ${JSON.stringify(n)} is an ownership rule and is never report-only`
+    ? `${where}.reportRules: ${JSON.stringify(n)} is ${n === 'image-pull' ? 'the pull rule' : 'an ownership rule'} and is never report-only`
     : `${where}.reportRules: ${JSON.stringify(n)} is not a rule that can report (known: ${REPORTABLE_RULES.join(', ')})`)
 }
 

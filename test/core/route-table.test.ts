@@ -74,7 +74,19 @@ t.test('a URL reaches its row (the 403 of a scopeless token names it)', async t 
 
 // [method, url, status, message fragment] with an admin token: refused before any daemon call.
 const refused: Array<[string, string, number, string]> = [
-  ['GET', '/images/json', 404, 'page not found'],
+  ['GET', '/build', 404, 'page not found'],
+  ['POST', '/build', 404, 'page not found'],
+  ['POST', '/images/load', 404, 'page not found'],
+  ['GET', '/images/get', 404, 'page not found'],
+  ['GET', '/images/busybox/history', 404, 'page not found'],
+  ['GET', '/images/busybox/get', 404, 'page not found'],
+  ['GET', '/images/busybox', 404, 'page not found'],
+  ['POST', '/images/busybox/push', 404, 'page not found'],
+  ['POST', '/images/busybox/tag', 404, 'page not found'],
+  ['DELETE', '/images/busybox', 404, 'page not found'],
+  ['POST', '/images/prune', 404, 'page not found'],
+  ['GET', '/images/search', 404, 'page not found'],
+  ['POST', '/commit', 404, 'page not found'],
   ['GET', '/containers/create', 404, 'page not found'],
   ['POST', '/containers/json', 404, 'page not found'],
   ['PUT', '/containers/web01/archive', 404, 'page not found'],

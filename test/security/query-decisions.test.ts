@@ -22,8 +22,8 @@ type Spec = { paths: Record<string, Record<string, Operation>> }
 
 const specs = VERSIONS.map(file => ({ file, spec: parse(fs.readFileSync(path.join(SWAGGER_DIR, file), 'utf8')) as Spec }))
 
-/** The swagger path of a route: `:id` and `:exec` are both `{id}` there. */
-const swaggerPath = (segments: readonly string[]): string => '/' + segments.map(s => s.startsWith(':') ? '{id}' : s).join('/')
+/** The swagger path of a route: `:id` and `:exec` are both `{id}` there, an image's `:name` is `{name}`. */
+const swaggerPath = (segments: readonly string[]): string => '/' + segments.map(s => s === ':name' ? '{name}' : s.startsWith(':') ? '{id}' : s).join('/')
 
 t.test('the swagger files are the pinned ones', async t => {
   for (const { file, spec } of specs) t.ok(Object.keys(spec.paths).length > 50, `${file} has its paths`)
