@@ -94,7 +94,7 @@ if (d !== undefined) {
     let execId = ''
 
     // In order: later steps use what earlier ones made (the exec id) or left (a paused container).
-    const steps: Array<{ id: string, method: string, call: () => Call, ok: number[] }> = [
+    const steps: Array<{ id: string, method: string, call: () => Call, ok: number[], message?: RegExp }> = [
       { id: 'ping', method: 'GET', call: () => ({ method: 'GET', path: '/_ping' }), ok: [200] },
       { id: 'ping', method: 'HEAD', call: () => ({ method: 'HEAD', path: '/_ping' }), ok: [200] },
       { id: 'version', method: 'GET', call: () => ({ method: 'GET', path: '/v1.41/version' }), ok: [200] },
@@ -122,7 +122,11 @@ if (d !== undefined) {
       { id: 'exec.start', method: 'POST', call: () => ({ method: 'POST', path: `/exec/${execId}/start`, body: { Detach: true, Tty: true } }), ok: [200] },
       { id: 'exec.inspect', method: 'GET', call: () => ({ method: 'GET', path: `/exec/${execId}/json` }), ok: [200] },
       { id: 'exec.resize', method: 'POST', call: () => ({ method: 'POST', path: `/exec/${execId}/resize?h=24&w=80` }), ok: [200, 201] },
-      { id: 'container.delete', method: 'DELETE', call: () => ({ method: 'DELETE', path: `/containers/${toDelete}?force=1` }), ok: [204] }
+      { id: 'container.delete', method: 'DELETE', call: () => ({ method: 'DELETE', path: `/containers/${toDelete}?force=1` }), ok: [204] },
+      { id: 'image.list', method: 'GET', call: () => ({ method: 'GET', path: '/images/json' }), ok: [200] },
+      { id: 'image.inspect', method: 'GET', call: () => ({ method: 'GET', path: `/images/${d.image}/json` }), ok: [200] },
+      // Past the scope check, this gateway's policy (no imageAllowList) refuses every pull: the policy's 403, not the scope's.
+      { id: 'image.pull', method: 'POST', call: () => ({ method: 'POST', path: '/images/create?fromImage=busybox&tag=1' }), ok: [403], message: /policy\.imageAllowList is empty/ }
     ]
 
     const covered = new Set(steps.map(s => `${s.method} ${s.id}`))
@@ -147,6 +151,7 @@ if (d !== undefined) {
       }
       const res = await call(gw, c, needed)
       t.ok(step.ok.includes(res.status), `${route.template} with "${needed}": ${res.status} ${res.status >= 400 ? JSON.stringify(res.body) : ''}`)
+      if (step.message !== undefined) t.match(res.body?.message, step.message, `${route.template} with "${needed}": past the scope check`)
       if (step.id === 'exec.create' && res.status === 201) execId = res.body.Id as string
     }
 
