@@ -80,7 +80,7 @@ function ruleSchemas (withDefaults: boolean) {
     hostPortRange,
     allowedHostIps: strings(['', '0.0.0.0', '::', '127.0.0.1', '::1'], "PortBindings HostIp values; '' = the daemon's default address"),
     allowPublishAll: Type.Boolean({ ...d(false) }),
-    imageAllowList: strings([], "image patterns ('registry.internal/*', 'nginx:*'); empty = any image"),
+    imageAllowList: strings([], "image patterns ('registry.internal/*', 'nginx:*', 'nginx@*' for digests), matched against the normalised reference with its registry host; gates create (empty = any image already on the daemon) and pulls (empty = no pulls: POST /images/create is refused)"),
     requiredLabels: strings([], 'label keys every create body must set to a non-empty value'),
     ulimitCaps: Type.Record(Type.String(), Type.Integer({ minimum: 0 }), {
       ...d({ nofile: 65536, nproc: 4096, core: 0, memlock: 64 * MiB }),
