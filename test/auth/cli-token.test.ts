@@ -35,8 +35,21 @@ t.test('signs with GATEWAY_JWT_SECRET what was asked', async t => {
   t.ok(Math.abs(payload.exp - (Math.floor(Date.now() / 1000) + 8 * 3600)) <= 5, 'exp is 8 h from now')
 
   const gw = await startAuthGateway(t)
-  const res = await gw.app.inject({ url: '/images/json', headers: { authorization: `Bearer ${r.out.trim()}` } })
+  const res = await gw.app.inject({ url: '/networks', headers: { authorization: `Bearer ${r.out.trim()}` } })
   t.equal(res.statusCode, 404, 'the gateway accepts it')
+})
+
+t.test('the image scopes are known scopes', async t => {
+  const r = await token(['--sub', 'puller', '--scope', 'images:read images:pull'], { ...base, GATEWAY_JWT_SECRET: SECRET })
+  t.equal(r.code, 0, r.err)
+  const payload = createVerifier({ key: SECRET, algorithms: ['HS256'] })(r.out.trim()) as Record<string, any>
+  t.equal(payload.scope, 'images:read images:pull')
+  const gw = await startAuthGateway(t)
+  const res = await gw.app.inject({ url: '/images/json', headers: { authorization: `Bearer ${r.out.trim()}` } })
+  // No daemon behind this gateway: past authentication and the scope check, the call fails upstream.
+  t.equal(res.statusCode, 502, res.body)
+  const help = await token(['--help'], base)
+  t.match(help.out, 'Scopes: containers:read containers:write containers:export containers:exec images:read images:pull admin')
 })
 
 t.test('signs with the data-folder secret, with the configured iss and aud', async t => {
