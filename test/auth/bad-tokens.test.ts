@@ -6,7 +6,7 @@ import { startAuthGateway } from './fixtures/gateway'
 import { claims, forgeHs256, hs256, now, signWith, unsigned, b64url, SECRET } from './fixtures/tokens'
 
 // Not in the allow-list: a request that passes authentication gets 404 "page not found".
-const PASSED = '/images/json'
+const PASSED = '/swarm' // authenticated, then not in the allow-list: 404
 
 t.test('HS256 gateway', async t => {
   const gw = await startAuthGateway(t)

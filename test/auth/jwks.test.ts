@@ -7,7 +7,7 @@ import { generateKeyPairSync, type JsonWebKey } from 'node:crypto'
 import { startAuthGateway } from './fixtures/gateway'
 import { claims, signWith, hs256 } from './fixtures/tokens'
 
-const PASSED = '/images/json'
+const PASSED = '/swarm' // authenticated, then not in the allow-list: 404
 
 interface Idp { url: string, fetches: number, keys: JsonWebKey[], up: boolean }
 

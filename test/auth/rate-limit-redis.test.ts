@@ -33,7 +33,7 @@ if (redis !== undefined) {
     const sub = `replicated-${randomBytes(4).toString('hex')}`
     const token = hs256(claims({ sub }))
     const call = async (url: string): Promise<number> => {
-      const res = await request(`${url}/images/json`, { headers: { authorization: `Bearer ${token}` } })
+      const res = await request(`${url}/swarm`, { headers: { authorization: `Bearer ${token}` } })
       await res.body.dump()
       return res.statusCode
     }
@@ -42,7 +42,7 @@ if (redis !== undefined) {
     t.same(statuses, [404, 404, 404, 404, 429, 429], 'alternating replicas: the 5th call overall is the first refused')
 
     const other = hs256(claims({ sub: `${sub}-other` }))
-    const res = await request(`${(b as { url: string }).url}/images/json`, { headers: { authorization: `Bearer ${other}` } })
+    const res = await request(`${(b as { url: string }).url}/swarm`, { headers: { authorization: `Bearer ${other}` } })
     await res.body.dump()
     t.equal(res.statusCode, 404, 'another principal is not affected')
   })

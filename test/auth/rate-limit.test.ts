@@ -7,7 +7,7 @@ import { startAuthGateway } from './fixtures/gateway'
 import { claims, hs256 } from './fixtures/tokens'
 import { sleep } from '../helpers/wait'
 
-const PASSED = '/images/json'
+const PASSED = '/swarm' // authenticated, then not in the allow-list: 404
 
 t.test('per principal, 429 with Retry-After', async t => {
   const gw = await startAuthGateway(t, { env: { GATEWAY_RATE_LIMIT_MAX: '3', GATEWAY_RATE_LIMIT_WINDOW: '1 minute' } })

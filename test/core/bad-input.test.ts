@@ -36,7 +36,7 @@ if (daemon !== undefined) t.test('bad inputs', async t => {
 
   // [method, path, status, message fragment, body?, content-type?]
   const cases: Array<[string, string, number, string | RegExp, string?, string?]> = [
-    ['GET', '/images/json', 404, /^page not found$/],
+    ['GET', '/swarm', 404, /^page not found$/],
     ['POST', '/containers/json', 404, /^page not found$/],
     ['GET', '/containers/create', 404, /^page not found$/],
     ['POST', '/containers%2Fcreate', 400, 'percent-encoded', '{"Image":"x"}', 'application/json'],
@@ -99,7 +99,7 @@ if (daemon !== undefined) t.test('bad inputs', async t => {
   })
 
   await t.test("gateway errors are typed exactly application/json, as the Go client requires to print their message", async t => {
-    for (const path of ['/images/json', '/containers/json?filters=x']) {
+    for (const path of ['/swarm', '/containers/json?filters=x']) {
       const res = await request(gw.url + path, { headers: { authorization: `Bearer ${token}` } })
       t.equal(res.headers['content-type'], 'application/json', path)
       await res.body.dump()
