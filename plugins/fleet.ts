@@ -2,7 +2,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { routes, type RouteDef } from '../src/docker/routes'
 import { routeSchema } from '../src/docker/route-schemas'
 import { routeValidatorCompiler } from '../src/docker/route-validators'
-import { takeQuery, validateCall, type DockerCall } from './docker'
+import { openCall, type DockerCall } from './docker'
+import { versionRange } from '../src/docker/api-version'
 import { requireScope } from './scope'
 import { fanOutContainerList, type FiltersTransform } from '../src/upstream/fanout'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
@@ -79,20 +80,21 @@ async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<voi
   // The container list of every host the caller may reach: the allow-list's
   // row, with its query decisions, fanned out.
   const list = routes.find(r => r.id === 'container.list') as RouteDef
+  const range = versionRange(config.apiVersionMin, config.apiVersionMax)
   const label = `GET ${ALL_PREFIX}/containers/json`
   for (const prefix of ['', '/v:version']) {
     fastify.get(`${ALL_PREFIX}${prefix}/containers/json`, {
       schema: { ...routeSchema(list, prefix), tags: ['gateway'], operationId: `fleet.containers.list${prefix === '' ? '' : '@v'}`, summary: 'Containers of every host the caller may reach', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },
       preParsing: requireScope('containers:read', label),
-      preValidation: validateCall(list, config),
       validatorCompiler: routeValidatorCompiler(list)
     }, fanOut)
   }
 
   async function fanOut (request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const gw = request.gw
+    const refused = openCall(list, range, request)
+    if (refused !== undefined) throw refused
     const call = request.docker as DockerCall
-    takeQuery(request, call)
     gw.routeId = 'fleet.containers.list'
     gw.host = '_all'
     const targets = hosts.reachable(gw.allowedHosts)
