@@ -99,7 +99,10 @@ export function createAudit (config: Config, stream?: DestinationStream, mainLog
       }
       // A stream cut after close (shutdown) has nowhere left to go but the main log.
       if (closed) request.log.info(record, 'request')
-      else logger.info({ reqId: request.id, ...record }, 'request')
+      else {
+        record.reqId = request.id
+        logger.info(record, 'request')
+      }
     },
     reject: (rejection) => {
       if (closed) return
