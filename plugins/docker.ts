@@ -22,8 +22,8 @@ import {
   containerRefDenied, notOwner, PageNotFound, policyDenied, QueryInvalid, statusError, topRefused,
   upstreamError, VersionUnsupported, Forbidden
 } from '../src/errors'
-import { requireScope } from './scope'
-import { markWouldDeny } from './request-context'
+import { requireScope } from './auth'
+import { markWouldDeny } from '../src/audit/record'
 
 /**
  * The Docker mirror: every row of the allow-list (src/docker/routes.ts) is a

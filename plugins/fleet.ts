@@ -4,7 +4,7 @@ import { routeSchema } from '../src/docker/route-schemas'
 import { routeValidatorCompiler } from '../src/docker/route-validators'
 import { openCall, type DockerCall } from './docker'
 import { versionRange } from '../src/docker/api-version'
-import { requireScope } from './scope'
+import { requireScope } from './auth'
 import { fanOutContainerList, type FiltersTransform } from '../src/upstream/fanout'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
@@ -12,8 +12,7 @@ import type { Config } from '../src/config/schema'
 /**
  * The fleet view (issue 5): `GET /hosts` (which daemons the caller may
  * reach and how they are doing) and `GET /hosts/_all/containers/json` (the
- * container list of all of them). Also starts the hosts' background health
- * checks once the server is ready.
+ * container list of all of them). (The health checks are plugins/hosts.ts'.)
  *
  * These are static routes, so find-my-way prefers them over the mirror's
  * `/hosts/:host/...` routes whatever the registration order; authentication
@@ -64,11 +63,6 @@ export function hostView (h: UpstreamHost, defaultHost: string): HostView {
 
 async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<void> {
   const { config, hosts } = opts
-
-  fastify.addHook('onReady', async () => { await hosts.startHealthChecks() })
-  // The registry's own close (app.ts) stops the checks too; stopping here
-  // first keeps a check from starting against pools being closed.
-  fastify.addHook('preClose', async () => { await hosts.stopHealthChecks() })
 
   fastify.get('/hosts', {
     schema: { tags: ['gateway'], operationId: 'hosts.list', summary: 'The Docker hosts the caller may reach, with their health', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },

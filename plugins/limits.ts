@@ -21,7 +21,7 @@ import { TooManyRequests } from '../src/errors'
  *    accept and emits 'drop');
  *  - unauthenticated connections per client address (IPv6 per /64): counted on
  *    'connection', refused (destroyed) beyond the cap, no longer counted once a
- *    request on the connection authenticated (onRequest, after plugins/authenticate);
+ *    request on the connection authenticated (onRequest, after plugins/auth.ts);
  *  - open connections per principal: the first principal authenticated on a
  *    connection owns it until it closes; over the cap, the request is a 429
  *    with `Connection: close` and the connection is closed;
@@ -198,5 +198,5 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
 export default fp(limitsPlugin, {
   name: 'docker-gateway-limits',
   fastify: '5.x',
-  dependencies: ['docker-gateway-request-context', 'docker-gateway-authenticate']
+  dependencies: ['docker-gateway-audit', 'docker-gateway-auth']
 })

@@ -10,7 +10,7 @@ import type { Config } from '../src/config/schema'
 /**
  * Per-principal rate limit (@fastify/rate-limit). It runs as an onRequest
  * hook right after authentication identified the caller and before the 401
- * of a caller it could not identify is sent (plugins/authenticate.ts), so
+ * of a caller it could not identify is sent (plugins/auth.ts), so
  * every request counts once:
  *
  * - under its principal (`sub`, or the mapped client certificate), whatever
@@ -107,5 +107,5 @@ function isPublic (request: FastifyRequest, publicPaths: ReadonlySet<string>): b
 export default fp(rateLimit, {
   name: 'docker-gateway-rate-limit',
   fastify: '5.x',
-  dependencies: ['docker-gateway-request-context', 'docker-gateway-authenticate']
+  dependencies: ['docker-gateway-audit', 'docker-gateway-auth']
 })
