@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
-import { connectRaw, type UpstreamTarget } from './target'
-import type { CallOutcome } from './call'
+import { connectRaw, type UpstreamTarget } from '../upstream/target'
+import type { CallOutcome } from '../upstream/call'
 
 /**
  * HTTP upgrade pass-through for the hijacked endpoints: `POST /containers/{id}/attach`,
