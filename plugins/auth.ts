@@ -1,7 +1,6 @@
 import fp from 'fastify-plugin'
 import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
 import type { Algorithm } from 'fast-jwt'
-import createError from '@fastify/error'
 import { TLSSocket } from 'node:tls'
 import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler, RequestPayload } from 'fastify'
 import { hasScope } from '../src/auth/scopes'
@@ -15,7 +14,7 @@ import { resolveCertificate, type CertificateIdentity, type ClientCertificateGra
 import {
   challengeHeader, classifyVerifyError, insufficientScopeHeader, missingCredentials, NOT_BEARER, REVOKED, type AuthFailure
 } from '../src/auth/token-errors'
-import { scopeMissing, Unauthorized } from '../src/errors'
+import { AuthUnavailable, scopeMissing, Unauthorized } from '../src/errors'
 
 /**
  * Who is calling. Every request except GET/HEAD of the health probes must
@@ -83,8 +82,6 @@ export function authenticateOptions (config: Config, fallbackSecret: string | un
   return opts
 }
 
-/** 503 when the identity provider's keys cannot be fetched: not the client's fault. */
-const AuthUnavailable = createError('DGW_AUTH_UNAVAILABLE', '%s', 503)
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 

@@ -3,7 +3,8 @@ import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { TLSSocket } from 'node:tls'
 import fp from 'fastify-plugin'
-import { BodyError, UpgradeBody } from '../src/upgrade/body'
+import { UpgradeBody } from '../src/upgrade/body'
+import { BodyInvalid, dockerErrorBody, NotAnUpgrade, RequestTimeout } from '../src/errors'
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 
 /**
@@ -139,11 +140,11 @@ async function upgradePlugin (fastify: FastifyInstance, opts: UpgradePluginOptio
       // app's error handler; otherwise (a slow hook, a handler that never takes the socket)
       // the answer is written here.
       const reading = body.reading
-      body.fail(new BodyError('request timed out', 408))
+      body.fail(new RequestTimeout())
       if (reading) return
       if (res !== undefined && !res.headersSent) {
-        const payload = JSON.stringify({ message: 'request timed out' })
-        res.writeHead(408, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(payload) })
+        const payload = dockerErrorBody('request timed out')
+        res.writeHead(408, { 'Content-Type': 'application/json', 'Content-Length': payload.length })
         res.end(payload)
       } else {
         socket.destroy()
@@ -154,7 +155,7 @@ async function upgradePlugin (fastify: FastifyInstance, opts: UpgradePluginOptio
     socket.once('close', () => {
       clearTimeout(state.timer)
       live.delete(socket)
-      body.fail(new BodyError('the client closed the connection', 400))
+      body.fail(new BodyInvalid('the client closed the connection'))
       // Lets fastify see the client's departure as for any request: request.signal aborts on
       // 'close', onRequestAbort hooks run when `aborted` is set (only if no answer was given).
       if (!state.taken && !state.res.writableEnded) (req as IncomingMessage & { aborted: boolean }).aborted = true
@@ -192,14 +193,14 @@ async function upgradePlugin (fastify: FastifyInstance, opts: UpgradePluginOptio
 
   fastify.decorateRequest('upgradeSocket', async function upgradeSocket (this: FastifyRequest): Promise<UpgradedSocket> {
     const state = (this.raw as UpgradeIncomingMessage)[kUpgrade]
-    if (state === undefined) throw new BodyError('this request did not ask for a connection upgrade', 400)
+    if (state === undefined) throw new NotAnUpgrade()
     if (state.taken) throw new Error('the upgrade socket was already taken')
     if (state.res.headersSent) throw new Error('a response was already started on this upgrade request')
     // Without the reply the socket could not be hijacked, and fastify would write its own
     // response into the stream once the handler returns.
     if (state.reply === undefined) throw new Error('docker-gateway-upgrade: its onRequest hook did not run for this request')
     await state.body.discard(bodyLimit)
-    if (state.socket.destroyed) throw new BodyError('the client closed the connection', 400)
+    if (state.socket.destroyed) throw new BodyInvalid('the client closed the connection')
     state.taken = true
     clearTimeout(state.timer)
     state.reply.hijack()

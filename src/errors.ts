@@ -25,9 +25,14 @@ export const BodyInvalid = createError('DGW_BODY_INVALID', '%s', 400)
 export const MediaTypeUnsupported = createError('DGW_MEDIA_TYPE', '%s', 415)
 export const PayloadTooLarge = createError('DGW_PAYLOAD_TOO_LARGE', 'request body is larger than %s bytes', 413)
 export const NoSuchExec = createError('DGW_NO_SUCH_EXEC', 'No such exec instance: %s', 404)
+export const RequestTimeout = createError('DGW_REQUEST_TIMEOUT', 'request timed out', 408)
+/** An upgrade handler was asked for the socket of a request that did not ask for an upgrade (a gateway bug). */
+export const NotAnUpgrade = createError('DGW_NOT_AN_UPGRADE', 'this request did not ask for a connection upgrade', 400)
 
 // Who may do it.
 export const Unauthorized = createError('DGW_UNAUTHORIZED', '%s', 401)
+/** The identity provider's keys cannot be fetched: not the client's fault. */
+export const AuthUnavailable = createError('DGW_AUTH_UNAVAILABLE', '%s', 503)
 const ScopeMissingError = createError('DGW_SCOPE_MISSING', 'token lacks the scope "%s" needed for %s', 403)
 export function scopeMissing (scope: string, what: string): GatewayError {
   return withDetail(new ScopeMissingError(scope, what), scope) as GatewayError
@@ -115,5 +120,19 @@ export function auditReason (err: Error & { code?: string }): string {
  * whose type is exactly `application/json` (client/request.go checkResponseErr).
  */
 export function dockerErrorBody (message: string): Buffer {
-  return Buffer.from(JSON.stringify({ message }))
+  return Buffer.from(dockerErrorJson(message))
+}
+
+export function dockerErrorJson (message: string): string {
+  return JSON.stringify({ message })
+}
+
+/**
+ * A whole HTTP/1.1 error response with Docker's body, for the places that
+ * answer on a bare socket (a request Node's parser refused, an upgrade the
+ * daemon never answered): the connection closes after it.
+ */
+export function dockerErrorResponse (status: number, statusText: string, message: string): string {
+  const body = dockerErrorJson(message)
+  return `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
 }

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
+import { BodyInvalid, PayloadTooLarge } from '../errors'
 
 /**
  * The request body of an upgrade request (attach, exec start), read from the
@@ -9,11 +10,6 @@ import type { Duplex } from 'node:stream'
 const MAX_CHUNK_LINE = 4096
 const MAX_TRAILERS = 16 * 1024
 
-export class BodyError extends Error {
-  constructor (message: string, readonly statusCode: number) {
-    super(message)
-  }
-}
 
 /**
  * The request body of an upgrade request, decoded from `head` + socket (RFC 9112 §6: with
@@ -78,7 +74,7 @@ export class UpgradeBody {
     let seen = 0
     this.sink = (chunk) => {
       if (chunk !== null && (seen += chunk.length) > limit) {
-        this.fail(new BodyError(`request body is larger than ${limit} bytes`, 413))
+        this.fail(new PayloadTooLarge(limit))
         return false
       }
       return true
@@ -103,7 +99,7 @@ export class UpgradeBody {
   }
 
   private readonly onEnd = (): void => {
-    this.fail(new BodyError('the client closed the connection before sending the whole request body', 400))
+    this.fail(new BodyInvalid('the client closed the connection before sending the whole request body'))
   }
 
   private stop (): void {
@@ -140,14 +136,14 @@ export class UpgradeBody {
         case 'size': {
           const eol = this.rest.indexOf('\r\n')
           if (eol === -1) {
-            if (this.rest.length > MAX_CHUNK_LINE) this.fail(new BodyError('invalid chunked request body', 400))
+            if (this.rest.length > MAX_CHUNK_LINE) this.fail(new BodyInvalid('invalid chunked request body'))
             return true
           }
           // chunk-size [ chunk-ext ] CRLF (RFC 9112 §7.1); extensions are ignored.
           const sizeText = this.rest.subarray(0, eol).toString('latin1').split(';', 1)[0]?.trim() ?? ''
           this.rest = this.rest.subarray(eol + 2)
           if (!/^[0-9a-fA-F]{1,8}$/.test(sizeText)) {
-            this.fail(new BodyError('invalid chunked request body', 400))
+            this.fail(new BodyInvalid('invalid chunked request body'))
             return true
           }
           this.remaining = parseInt(sizeText, 16)
@@ -166,7 +162,7 @@ export class UpgradeBody {
         case 'data-crlf': {
           if (this.rest.length < 2) return true
           if (this.rest[0] !== 0x0d || this.rest[1] !== 0x0a) {
-            this.fail(new BodyError('invalid chunked request body', 400))
+            this.fail(new BodyInvalid('invalid chunked request body'))
             return true
           }
           this.rest = this.rest.subarray(2)
@@ -176,13 +172,13 @@ export class UpgradeBody {
         case 'trailer': {
           const eol = this.rest.indexOf('\r\n')
           if (eol === -1) {
-            if (this.trailerBytes + this.rest.length > MAX_TRAILERS) this.fail(new BodyError('request trailers too large', 400))
+            if (this.trailerBytes + this.rest.length > MAX_TRAILERS) this.fail(new BodyInvalid('request trailers too large'))
             return true
           }
           this.trailerBytes += eol + 2
           this.rest = this.rest.subarray(eol + 2)
           if (eol === 0) this.finish()
-          else if (this.trailerBytes > MAX_TRAILERS) this.fail(new BodyError('request trailers too large', 400))
+          else if (this.trailerBytes > MAX_TRAILERS) this.fail(new BodyInvalid('request trailers too large'))
           break
         }
       }
