@@ -20,7 +20,7 @@ import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
 import {
   containerRefDenied, notOwner, PageNotFound, policyDenied, QueryInvalid, statusError, topRefused,
-  upstreamError, VersionUnsupported, Forbidden
+  upstreamError, VersionUnsupported, volumeDenied, filterDenied
 } from '../src/errors'
 import { requireScope } from './auth'
 import { markWouldDeny } from '../src/audit/record'
@@ -231,18 +231,12 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       call.body = JSON.stringify(call.decoded)
     } else if (row.id === 'container.list') {
       const d = await authorizeListFilters(r, host, call.filters, caller)
-      if (!d.ok) {
-        gw.reason = 'filter names a container the caller does not own'
-        throw statusError(d.status, d.message)
-      }
+      if (!d.ok) throw d.status === 404 ? filterDenied(d.message) : statusError(d.status, d.message)
       if (d.filters !== undefined) call.filters = d.filters
     }
     // Named volumes, last (it may create them): each must be the caller's (src/ownership/volumes.ts).
     const volumes = await claimVolumes(host, call.volumeRefs ?? [], caller, r.ownerLabel)
-    if (!volumes.ok) {
-      gw.reason = volumes.reason
-      throw volumes.status === 403 ? new Forbidden(volumes.message) : statusError(volumes.status, volumes.message)
-    }
+    if (!volumes.ok) throw volumes.status === 403 ? volumeDenied(volumes.message, volumes.reason) : statusError(volumes.status, volumes.message)
   }
 
   /** The handler: the call goes to the daemon. */

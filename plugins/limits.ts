@@ -11,7 +11,7 @@ import { PrincipalConnections } from '../src/limits/principal-connections'
 import type { LimitLog } from '../src/limits/log-throttle'
 import { StreamSlots } from '../src/limits/stream-slots'
 import { defaultMaxConnections, parseOpenFileLimit } from '../src/limits/server'
-import { TooManyRequests } from '../src/errors'
+import { ConnectionsExceeded, StreamsExceeded } from '../src/errors'
 
 /**
  * Limits against exhaustion (issue 10 finding 2), wired to the server and the
@@ -152,12 +152,11 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
     if (principal === undefined || id === undefined) { done(); return }
     if (owners.claim(id, principal) === 'over') {
       // Still unauthenticated for its address until it closes, which it does after this answer.
-      request.gw.reason = 'limit: connections per principal'
       log.hit('connectionsPerPrincipal', { principal, ip: request.ip, max: owners.maxPerPrincipal },
         `connection refused: ${principal} holds limits.connectionsPerPrincipal = ${owners.maxPerPrincipal} connections`)
       reply.raw.shouldKeepAlive = false
       void reply.header('connection', 'close')
-      done(new TooManyRequests(`too many open connections: at most ${owners.maxPerPrincipal} per principal; close or reuse one and retry`))
+      done(new ConnectionsExceeded(`too many open connections: at most ${owners.maxPerPrincipal} per principal; close or reuse one and retry`))
       return
     }
     gate.authenticated(id)
@@ -173,10 +172,9 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
       const principal = request.gw.principal ?? `address ${request.ip}`
       const slot = slots.acquire(principal)
       if (slot === undefined) {
-        request.gw.reason = 'limit: streams per principal'
         log.hit('streamsPerPrincipal', { principal, max: slots.max },
           `stream refused: ${principal} holds limits.streamsPerPrincipal = ${slots.max} streams`)
-        throw new TooManyRequests(`too many concurrent streams: at most ${slots.max} per principal (logs, stats, export, wait, attach, exec); close one and retry`)
+        throw new StreamsExceeded(`too many concurrent streams: at most ${slots.max} per principal (logs, stats, export, wait, attach, exec); close one and retry`)
       }
       until.once('close', slot.release)
     },

@@ -3,7 +3,7 @@ import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type Redis from 'ioredis'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseDuration, formatDuration } from '../src/auth/duration'
-import { TooManyRequests } from '../src/errors'
+import { RateLimited } from '../src/errors'
 import { sharedRedis } from '../src/redis'
 import type { Config } from '../src/config/schema'
 
@@ -84,11 +84,10 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
     ...(redis !== undefined ? { redis, nameSpace: 'docker-gateway:rate:' } : {}),
     onExceeded: (request: FastifyRequest) => {
       request.gw.decision = 'deny'
-      request.gw.reason = 'rate limit exceeded'
     },
     errorResponseBuilder: (request: FastifyRequest, context: { max: number, after: string }) => {
       const who = request.gw.principal !== undefined ? `principal "${request.gw.principal}"` : `address ${request.ip}`
-      return new TooManyRequests(`rate limit exceeded for ${who}: ${context.max} requests per ${formatDuration(windowMs)}; retry in ${context.after}`)
+      return new RateLimited(`rate limit exceeded for ${who}: ${context.max} requests per ${formatDuration(windowMs)}; retry in ${context.after}`)
     }
   })
 

@@ -52,8 +52,21 @@ const NotOwnerError = createError('DGW_NOT_OWNER', '%s', 404)
 export function notOwner (what: 'container' | 'exec', message: string): GatewayError {
   return withDetail(new NotOwnerError(message), what) as GatewayError
 }
-export const Forbidden = createError('DGW_FORBIDDEN', '%s', 403)
-export const TooManyRequests = createError('DGW_TOO_MANY_REQUESTS', '%s', 429)
+const VolumeDeniedError = createError('DGW_VOLUME_DENIED', '%s', 403)
+/** A named volume that is another principal's (src/ownership/volumes.ts); `reason` is the claim's audit reason. */
+export function volumeDenied (message: string, reason: string): GatewayError {
+  return withDetail(new VolumeDeniedError(message), reason) as GatewayError
+}
+const FilterDeniedError = createError('DGW_FILTER_DENIED', '%s', 404)
+/** A list filter (`before`, `since`) naming a container the caller does not own, answered as the daemon's 404. */
+export function filterDenied (message: string): GatewayError {
+  return new FilterDeniedError(message) as GatewayError
+}
+
+// How much.
+export const RateLimited = createError('DGW_RATE_LIMITED', '%s', 429)
+export const ConnectionsExceeded = createError('DGW_CONNECTIONS_EXCEEDED', '%s', 429)
+export const StreamsExceeded = createError('DGW_STREAMS_EXCEEDED', '%s', 429)
 /** Shared state (the revocation list) cannot be written: nothing was done. */
 export const StoreUnavailable = createError('DGW_STORE_UNAVAILABLE', '%s', 503)
 
@@ -105,7 +118,12 @@ const REASONS: Readonly<Record<string, (err: GatewayError) => string>> = {
   DGW_NOT_OWNER: (e) => `not owner or no such ${e.detail ?? 'container'}`,
   DGW_CIRCUIT_OPEN: () => 'circuit open',
   DGW_TOP_REFUSED: (e) => `top answer refused: ${e.detail ?? ''}`,
-  DGW_DAEMON_ANSWER: (e) => e.statusCode === 404 ? e.message : `resolve failed (${e.statusCode})`
+  DGW_DAEMON_ANSWER: (e) => e.statusCode === 404 ? e.message : `resolve failed (${e.statusCode})`,
+  DGW_VOLUME_DENIED: (e) => e.detail ?? 'volume',
+  DGW_FILTER_DENIED: () => 'filter names a container the caller does not own',
+  DGW_RATE_LIMITED: () => 'rate limit exceeded',
+  DGW_CONNECTIONS_EXCEEDED: () => 'limit: connections per principal',
+  DGW_STREAMS_EXCEEDED: () => 'limit: streams per principal'
 }
 
 export function auditReason (err: Error & { code?: string }): string {
