@@ -1,6 +1,8 @@
 import t from 'tap'
 import { ownedEventFilters } from '../../src/ownership/events'
-import { ownedPruneFilters } from '../../src/ownership/prune'
+import { forgetPruned, ownedPruneFilters } from '../../src/ownership/prune'
+import { ContainerResolver } from '../../src/ownership/resolver'
+import type { UpstreamHost } from '../../src/upstream/hosts'
 
 /**
  * The filters a non-admin's events and prune calls are forwarded with (the
@@ -34,4 +36,21 @@ t.test('prune: the owner label ANDed into label, the rest kept', async t => {
   t.same(ownedPruneFilters(undefined, alice, LABEL), { label: [`${LABEL}=alice`] })
   t.same(ownedPruneFilters({ label: [`${LABEL}=bob`], until: ['10m'], 'label!': ['keep'] }, alice, LABEL),
     { label: [`${LABEL}=bob`, `${LABEL}=alice`], until: ['10m'], 'label!': ['keep'] })
+})
+
+t.test('prune: the ids the daemon answers as deleted leave the id -> owner cache', async t => {
+  const resolver = new ContainerResolver({ ownerLabel: LABEL })
+  // The cache is keyed by the host's name only.
+  const host = { name: 'local' } as UpstreamHost
+  const [gone, kept] = ['a'.repeat(64), 'b'.repeat(64)]
+  resolver.learn(host, gone, 'alice')
+  resolver.learn(host, kept, 'alice')
+  const forget = forgetPruned(resolver, host)
+  forget(500, Buffer.from(JSON.stringify({ ContainersDeleted: [gone] })))
+  forget(200, Buffer.from('not json'))
+  forget(200, Buffer.from('{"ContainersDeleted":null,"SpaceReclaimed":0}'))
+  t.equal(resolver.size, 2, 'an error, a body it cannot read and an empty prune forget nothing')
+  forget(200, Buffer.from(JSON.stringify({ ContainersDeleted: [gone, 'not-an-id'], SpaceReclaimed: 5 })))
+  t.equal(resolver.size, 1)
+  t.same((await resolver.resolve(host, kept)), { found: true, id: kept, owner: 'alice' }, 'the other entry is still cached (no daemon asked)')
 })
