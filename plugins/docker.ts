@@ -15,6 +15,8 @@ import type { ContainerResolver } from '../src/ownership/resolver'
 import type { GatewayMetrics } from '../src/metrics'
 import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
 import { claimVolumes } from '../src/ownership/volumes'
+import { ownedEventFilters } from '../src/ownership/events'
+import { forgetPruned, ownedPruneFilters } from '../src/ownership/prune'
 import { relay } from '../src/upstream/relay'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
@@ -67,6 +69,8 @@ export interface DockerCall {
   /** Named volumes a create body mounts: must be the caller's (created owned by it when new). */
   volumeRefs?: VolumeRef[]
   host?: UpstreamHost
+  /** Reads the daemon's short answer as it is relayed (prune: forget the pruned ids). */
+  onAnswer?: (status: number, body: Buffer) => void
 }
 
 declare module 'fastify' {
@@ -205,7 +209,8 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
 
   /** Whether the call names anything ownership decides on (an admin's list is everyone's: nothing to add). */
   function needsOwnership (call: DockerCall, admin: boolean): boolean {
-    return call.target !== undefined || call.containerRefs.length > 0 || (call.row.id === 'container.list' && !admin) || (call.volumeRefs?.length ?? 0) > 0
+    return call.target !== undefined || call.containerRefs.length > 0 || (call.row.id === 'container.list' && !admin) || (call.volumeRefs?.length ?? 0) > 0 ||
+      (call.row.id === 'events' && !admin) || call.row.id === 'container.prune'
   }
 
   async function applyOwnership (request: FastifyRequest, call: DockerCall, r: ContainerResolver): Promise<void> {
@@ -233,6 +238,17 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       const d = await authorizeListFilters(r, host, call.filters, caller)
       if (!d.ok) throw d.status === 404 ? filterDenied(d.message) : statusError(d.status, d.message)
       if (d.filters !== undefined) call.filters = d.filters
+    } else if (row.id === 'events') {
+      const d = ownedEventFilters(call.filters, caller, r.ownerLabel)
+      if (!d.ok) {
+        gw.reason = 'event type other than container'
+        throw new Forbidden(d.message)
+      }
+      if (d.filters !== undefined) call.filters = d.filters
+    } else if (row.id === 'container.prune') {
+      const filters = ownedPruneFilters(call.filters, caller, r.ownerLabel)
+      if (filters !== undefined) call.filters = filters
+      call.onAnswer = forgetPruned(r, host)
     }
     // Named volumes, last (it may create them): each must be the caller's (src/ownership/volumes.ts).
     const volumes = await claimVolumes(host, call.volumeRefs ?? [], caller, r.ownerLabel)
@@ -347,6 +363,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       bodyTimeout: streaming ? 0 : host.timeouts.body,
       stream: streaming,
       ...(rewriteError !== undefined ? { rewriteError } : {}),
+      ...(call.onAnswer !== undefined ? { onAnswer: call.onAnswer } : {}),
       onDone: (stats) => {
         request.gw.upstreamStatus = stats.status
         request.gw.bytesOut = stats.bytesOut
