@@ -22,7 +22,7 @@ import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
 import {
   containerRefDenied, notOwner, PageNotFound, policyDenied, QueryInvalid, statusError, topRefused,
-  upstreamError, VersionUnsupported, volumeDenied, filterDenied
+  upstreamError, VersionUnsupported, volumeDenied, filterDenied, EventTypeDenied
 } from '../src/errors'
 import { requireScope } from './auth'
 import { markWouldDeny } from '../src/audit/record'
@@ -240,10 +240,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       if (d.filters !== undefined) call.filters = d.filters
     } else if (row.id === 'events') {
       const d = ownedEventFilters(call.filters, caller, r.ownerLabel)
-      if (!d.ok) {
-        gw.reason = 'event type other than container'
-        throw new Forbidden(d.message)
-      }
+      if (!d.ok) throw new EventTypeDenied(d.message)
       if (d.filters !== undefined) call.filters = d.filters
     } else if (row.id === 'container.prune') {
       const filters = ownedPruneFilters(call.filters, caller, r.ownerLabel)

@@ -63,6 +63,9 @@ export function filterDenied (message: string): GatewayError {
   return new FilterDeniedError(message) as GatewayError
 }
 
+/** A non-admin's events filter naming a type other than container (src/ownership/events.ts). */
+export const EventTypeDenied = createError('DGW_EVENT_TYPE_DENIED', '%s', 403)
+
 // How much.
 export const RateLimited = createError('DGW_RATE_LIMITED', '%s', 429)
 export const ConnectionsExceeded = createError('DGW_CONNECTIONS_EXCEEDED', '%s', 429)
@@ -121,6 +124,7 @@ const REASONS: Readonly<Record<string, (err: GatewayError) => string>> = {
   DGW_DAEMON_ANSWER: (e) => e.statusCode === 404 ? e.message : `resolve failed (${e.statusCode})`,
   DGW_VOLUME_DENIED: (e) => e.detail ?? 'volume',
   DGW_FILTER_DENIED: () => 'filter names a container the caller does not own',
+  DGW_EVENT_TYPE_DENIED: () => 'event type other than container',
   DGW_RATE_LIMITED: () => 'rate limit exceeded',
   DGW_CONNECTIONS_EXCEEDED: () => 'limit: connections per principal',
   DGW_STREAMS_EXCEEDED: () => 'limit: streams per principal'
