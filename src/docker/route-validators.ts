@@ -2,7 +2,7 @@ import type { FastifySchemaCompiler } from 'fastify'
 import type { TSchema } from '@sinclair/typebox'
 import type { RouteDef } from './routes'
 import { validateQuery, type QueryOk } from './query'
-import { Forbidden, NoSuchExec, PageNotFound, QueryInvalid } from '../errors'
+import { NoSuchExec, PageNotFound, paramRefused, QueryInvalid } from '../errors'
 
 /**
  * How a mirrored route's schemas are enforced: a route-level validator
@@ -48,7 +48,7 @@ export function queryValidator (row: RouteDef): Validator {
   return (data) => {
     const decided = validateQuery(row, (data ?? {}) as Record<string, string>)
     if (decided.ok) return { value: decided }
-    return { error: decided.status === 403 ? new Forbidden(decided.message) : new QueryInvalid(decided.message) }
+    return { error: decided.status === 403 ? paramRefused(decided.param ?? '', decided.message) : new QueryInvalid(decided.message) }
   }
 }
 

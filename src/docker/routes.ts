@@ -19,12 +19,14 @@ export type Scope = 'containers:read' | 'containers:write' | 'containers:export'
  * - seconds: a stop/restart grace period, -1 (wait for ever) to 86400
  * - ttySize: a terminal height or width, 0 to 65535 (the kernel's winsize is 16-bit)
  * - psArgs: the small grammar of src/docker/ps-args.ts, forwarded in canonical form
- * - imageFilters: `filters` of the image list (image filter names)
+ * - filters, eventFilters, pruneFilters, imageFilters: a JSON filter map whose
+ *   names are the ones that endpoint documents (query.ts FILTER_NAMES)
+ * - unixTime: `seconds[.fraction]`, the only form /events reads (query.ts)
  * - imageRef: an image name, tag or digest (bounded text; the pull policy parses it)
  * - ociPlatform: a JSON OCI platform ({"os", "architecture", "variant", ...}), re-serialised
  * - refused: any value is refused with a 403 (a capability the gateway does not give, e.g. image import)
  */
-export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'imageFilters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'condition' | 'platform' | 'ociPlatform' | 'detachKeys' | 'imageRef' | 'refused'
+export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'eventFilters' | 'pruneFilters' | 'imageFilters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'unixTime' | 'condition' | 'platform' | 'ociPlatform' | 'detachKeys' | 'imageRef' | 'refused'
 
 /**
  * Which body a route accepts. Routes marked 'none' refuse any body: the
@@ -75,15 +77,22 @@ export interface RouteDef {
    * the redaction list (src/audit/redact.ts).
    */
   readonly forwardHeaders: readonly string[]
+  /**
+   * A policy that judges the query rather than a body (src/docker/vet.ts):
+   * 'pull', the image reference of POST /images/create against the image
+   * allow-list. Absent: a row with body 'none' has nothing for the policy.
+   */
+  readonly queryPolicy?: 'pull'
 }
 
-type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query' | 'dropped' | 'forwardHeaders'> & {
+type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query' | 'dropped' | 'forwardHeaders' | 'queryPolicy'> & {
   path: string
   query?: Record<string, ParamKind>
   dropped?: Record<string, string>
   body?: BodyKind
   traffic?: Traffic
   forwardHeaders?: string[]
+  queryPolicy?: 'pull'
 }
 
 function route (input: RouteInput): RouteDef {
@@ -100,7 +109,8 @@ function route (input: RouteInput): RouteDef {
     traffic: input.traffic ?? 'short',
     target,
     template: `${input.method} ${input.path}`,
-    forwardHeaders: input.forwardHeaders ?? []
+    forwardHeaders: input.forwardHeaders ?? [],
+    ...(input.queryPolicy !== undefined ? { queryPolicy: input.queryPolicy } : {})
   }
 }
 
@@ -122,6 +132,11 @@ export const routes: readonly RouteDef[] = [
   route({ id: 'version', method: 'GET', path: '/version', scope: READ }),
 
   route({ id: 'container.list', method: 'GET', path: '/containers/json', scope: READ, query: { all: 'bool', limit: 'int', size: 'bool', filters: 'filters' } }),
+  // Owner-scoped like the list (src/ownership/prune.ts): a non-admin's prune
+  // gets the owner label ANDed into its filters. Short: dockerd runs one prune
+  // at a time and answers any other at once with 409, so prunes cannot pile
+  // up in the short-call pool.
+  route({ id: 'container.prune', method: 'POST', path: '/containers/prune', scope: WRITE, query: { filters: 'pruneFilters' } }),
   route({ id: 'container.create', method: 'POST', path: '/containers/create', scope: WRITE, query: { name: 'containerName', platform: 'platform' }, body: 'create' }),
   route({ id: 'container.inspect', method: 'GET', path: '/containers/:id/json', scope: READ, query: { size: 'bool' } }),
   route({ id: 'container.top', method: 'GET', path: '/containers/:id/top', scope: READ, query: { ps_args: 'psArgs' } }),
@@ -158,6 +173,9 @@ export const routes: readonly RouteDef[] = [
   route({ id: 'exec.create', method: 'POST', path: '/containers/:id/exec', scope: EXEC, body: 'exec' }),
   route({ id: 'exec.start', method: 'POST', path: '/exec/:exec/start', scope: EXEC, traffic: 'upgrade', body: 'execStart' }),
   route({ id: 'exec.inspect', method: 'GET', path: '/exec/:exec/json', scope: EXEC }),
+  // docker events: a non-admin gets only its own containers' events (the
+  // owner label and type=container, src/ownership/events.ts).
+  route({ id: 'events', method: 'GET', path: '/events', scope: READ, traffic: 'stream', query: { since: 'unixTime', until: 'unixTime', filters: 'eventFilters' } }),
   route({ id: 'exec.resize', method: 'POST', path: '/exec/:exec/resize', scope: EXEC, query: { h: 'ttySize', w: 'ttySize' } }),
 
   // Images are daemon-wide: no owner, every holder of images:read sees them all.
@@ -179,6 +197,7 @@ export const routes: readonly RouteDef[] = [
       changes: 'import only (Dockerfile instructions applied to the imported image); dockerd ignores it on a pull'
     },
     // The registry credentials the daemon presents to the registry (base64 JSON).
-    forwardHeaders: ['x-registry-auth']
+    forwardHeaders: ['x-registry-auth'],
+    queryPolicy: 'pull'
   })
 ]

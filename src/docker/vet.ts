@@ -77,7 +77,7 @@ export function vetPull (params: ReadonlyMap<string, string>, policy: PolicyConf
 export function vetBody (route: RouteDef, raw: string | undefined, policy: PolicyConfig, ctx: PolicyContext, params: ReadonlyMap<string, string> = new Map()): Vetted {
   switch (route.body) {
     case 'none':
-      return route.id === 'image.pull' ? vetPull(params, policy, ctx) : { ok: true, containerRefs: [] }
+      return route.queryPolicy === 'pull' ? vetPull(params, policy, ctx) : { ok: true, containerRefs: [] }
     case 'execStart':
       return vetExecStart(raw)
     case 'create':

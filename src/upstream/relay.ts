@@ -78,6 +78,8 @@ export interface RelayOptions {
    * such bodies are small JSON (a short answer, gathered whole).
    */
   rewriteError?: (status: number, body: Buffer) => Buffer
+  /** Sees a short answer's gathered body as it is sent (prune's answer: the ids to forget). */
+  onAnswer?: (status: number, body: Buffer) => void
   onDone: (stats: RelayStats) => void
 }
 
@@ -190,6 +192,7 @@ class Relay implements Dispatcher.DispatchHandler {
         body = this.opts.rewriteError(status, body)
         this.stats.bytesOut = body.length
       }
+      this.opts.onAnswer?.(status, body)
       void this.opts.reply.code(status).send(body.length > 0 ? body : undefined)
     } else {
       this.body?.push(null)

@@ -126,7 +126,10 @@ if (d !== undefined) {
       { id: 'image.list', method: 'GET', call: () => ({ method: 'GET', path: '/images/json' }), ok: [200] },
       { id: 'image.inspect', method: 'GET', call: () => ({ method: 'GET', path: `/images/${d.image}/json` }), ok: [200] },
       // Past the scope check, this gateway's policy (no imageAllowList) refuses every pull: the policy's 403, not the scope's.
-      { id: 'image.pull', method: 'POST', call: () => ({ method: 'POST', path: '/images/create?fromImage=busybox&tag=1' }), ok: [403], message: /policy\.imageAllowList is empty/ }
+      { id: 'image.pull', method: 'POST', call: () => ({ method: 'POST', path: '/images/create?fromImage=busybox&tag=1' }), ok: [403], message: /policy\.imageAllowList is empty/ },
+      { id: 'events', method: 'GET', call: () => ({ method: 'GET', path: `/events?until=${Math.floor(Date.now() / 1000)}&filters=${encodeURIComponent(JSON.stringify({ label: [label.filter] }))}` }), ok: [200] },
+      // Last: it removes this file's stopped containers.
+      { id: 'container.prune', method: 'POST', call: () => ({ method: 'POST', path: `/containers/prune?filters=${encodeURIComponent(JSON.stringify({ label: [label.filter] }))}` }), ok: [200] }
     ]
 
     const covered = new Set(steps.map(s => `${s.method} ${s.id}`))
