@@ -106,6 +106,7 @@ if (d !== undefined && requireRegistry(t)) {
         t.match(JSON.parse(res.text).message, /"fromSrc" is not allowed through this gateway \(image import/)
       }
       t.notOk(await hasImage('dgw-imported:x'), 'nothing was imported')
+      t.match(gw.audit().at(-1), { route: 'POST /images/create', decision: 'deny', status: 403, reason: 'refused parameter fromSrc' })
     })
 
     t.test('a form body (which would override the query in dockerd) is refused', async t => {
