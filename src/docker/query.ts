@@ -21,6 +21,12 @@ import { parsePsArgs } from './ps-args'
  *   and value text are bounded.
  * - psArgs: the one value a host program (`ps`, as root) reads: a grammar,
  *   see ps-args.ts, and the answer is checked by outcome (top.ts).
+ * - containerPath (docker cp): dockerd joins it to `/` and cleans it, so
+ *   `..` cannot climb above the container's root, then resolves its
+ *   directory inside the container's root filesystem with every symlink
+ *   scoped to that root (container.ResolvePath, symlink.FollowSymlinkInScope).
+ *   Any path text is therefore a path in the container; the gateway refuses
+ *   only what is malformed: empty, longer than PATH_MAX, control characters.
  */
 
 /** Filter names `GET /containers/json` documents (Engine API v1.41-v1.55). */
@@ -50,6 +56,10 @@ const TIMESTAMP = /^[0-9A-Za-z.:+-]{1,64}$/
 const CONDITION = /^(not-running|next-exit|removed)$/
 const PLATFORM = /^[a-z0-9_./-]{0,64}$/
 const DETACH_KEYS = /^[a-z0-9,-]{0,64}$/
+/** Linux PATH_MAX, in bytes: no longer path can name a file. */
+export const CONTAINER_PATH_MAX = 4096
+// NUL ends a path in every syscall; other control characters are no file name a client means.
+const CONTROL = /[\x00-\x1f\x7f]/
 /** Names that read as a container ID or short ID (docker ps shows 12 hex digits). */
 const ID_LIKE_NAME = /^[0-9a-f]{12,64}$/
 
@@ -99,8 +109,15 @@ function checkValue (kind: ParamKind, name: string, value: string): string | und
     case 'condition': return CONDITION.test(value) ? undefined : `invalid value for "condition": expected not-running, next-exit or removed`
     case 'platform': return PLATFORM.test(value) ? undefined : `invalid value for "platform"`
     case 'detachKeys': return DETACH_KEYS.test(value) ? undefined : `invalid value for "detachKeys"`
+    case 'containerPath': return containerPathProblem(name, value)
     case 'filters': return undefined
   }
+}
+
+function containerPathProblem (name: string, value: string): string | undefined {
+  if (Buffer.byteLength(value) > CONTAINER_PATH_MAX) return `invalid value for "${name}": longer than ${CONTAINER_PATH_MAX} bytes`
+  if (CONTROL.test(value)) return `invalid value for "${name}": a path in the container holds no control characters`
+  return undefined
 }
 
 /** Parse and check a `filters` value: a JSON object whose keys are documented filter names. */
@@ -186,6 +203,10 @@ function unescapeQuery (s: string): string | undefined {
 export function validateQuery (route: RouteDef, query: Readonly<Record<string, string>>): QueryResult {
   const params = new Map<string, string>()
   let filters: Filters | undefined
+  for (const name of route.required) {
+    // Missing and empty are one refusal, in dockerd's wording (httputils.ArchiveFormValues: url.Values.Get gives "" for both).
+    if (query[name] === undefined || query[name] === '') return { ok: false, message: `bad parameter: ${name} cannot be empty` }
+  }
   for (const name in route.query) {
     const value = query[name]
     if (value === undefined) continue

@@ -68,7 +68,8 @@ export interface RelayOptions {
   method: Dispatcher.HttpMethod
   path: string
   headers: Record<string, string>
-  body?: string | Buffer
+  /** A Readable (a docker cp upload, src/upstream/upload.ts) is sent as it is read, chunked, paced by the daemon socket. */
+  body?: string | Buffer | Readable
   headersTimeout: number
   bodyTimeout: number
   /** A stream: relayed as it arrives, headers flushed at once. */
@@ -200,6 +201,15 @@ class Relay implements Dispatcher.DispatchHandler {
   onResponseError (_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.finished) return
     if (this.body === undefined) {
+      const own = requestBodyRefusal(err)
+      if (own !== undefined) {
+        // The gateway refused the request body on its way (an upload over its
+        // limit): the client's doing, not the daemon's, so no breaker failure.
+        this.stats.status = own.statusCode
+        this.done()
+        void this.opts.reply.send(own)
+        return
+      }
       // Nothing sent yet: the client gets a Docker-shaped 502/504.
       const mapped = upstreamError(err as NodeJS.ErrnoException, this.opts.hostName)
       this.stats.status = mapped.statusCode
@@ -212,6 +222,12 @@ class Relay implements Dispatcher.DispatchHandler {
     this.done(err)
     this.body.destroy(err)
   }
+}
+
+/** A gateway error (DGW_*) that a streamed request body failed with, as undici reports it. */
+function requestBodyRefusal (err: Error): (Error & { statusCode: number }) | undefined {
+  const e = err as Error & { code?: string, statusCode?: number }
+  return e.code?.startsWith('DGW_') === true && e.statusCode !== undefined ? e as Error & { statusCode: number } : undefined
 }
 
 export function relay (opts: RelayOptions): void {
