@@ -16,7 +16,7 @@ import type { GatewayMetrics } from '../src/metrics'
 import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
 import { claimVolumes } from '../src/ownership/volumes'
 import { relay } from '../src/upstream/relay'
-import { declaredTooLarge, limitedUpload } from '../src/upstream/upload'
+import { declaredTooLarge, limitedUpload, type Upload } from '../src/upstream/upload'
 import type { Readable } from 'node:stream'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
@@ -126,7 +126,7 @@ export function uploadScope (fastify: FastifyInstance): void {
 }
 
 /** A tar upload's body for the daemon request, bounded; an Error when its declared length is already over the limit. */
-function tarUpload (request: FastifyRequest, reply: FastifyReply, maxBytes: number): Readable | Error {
+function tarUpload (request: FastifyRequest, reply: FastifyReply, maxBytes: number): Upload | Error {
   const tooLarge = declaredTooLarge(request.headers['content-length'], maxBytes)
   if (tooLarge !== undefined) return tooLarge
   return limitedUpload(request.body as Readable, maxBytes, () => { void reply.header('connection', 'close') })
@@ -374,7 +374,8 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       method: request.method as Dispatcher.HttpMethod,
       path,
       headers,
-      body: upload ?? call.body,
+      body: upload?.body ?? call.body,
+      ...(upload !== undefined ? { refusal: upload.refusal } : {}),
       headersTimeout,
       bodyTimeout: streaming ? 0 : host.timeouts.body,
       stream: streaming,

@@ -79,6 +79,12 @@ export interface RelayOptions {
    * such bodies are small JSON (a short answer, gathered whole).
    */
   rewriteError?: (status: number, body: Buffer) => Buffer
+  /**
+   * Asked when the daemon's answer starts: an error to send in its place, the
+   * daemon's body discarded (a docker cp upload the gateway cut: the daemon's
+   * failure is the consequence, the client is told the cause).
+   */
+  refusal?: () => (Error & { statusCode: number }) | undefined
   onDone: (stats: RelayStats) => void
 }
 
@@ -108,6 +114,8 @@ class Relay implements Dispatcher.DispatchHandler {
   private gathered = 0
   private body: DaemonBody | undefined
   private paused = false
+  /** The daemon's answer was replaced (opts.refusal): its body is read and dropped. */
+  private replaced = false
 
   constructor (private readonly opts: RelayOptions) {
     opts.reply.raw.once('close', this.onClientClose)
@@ -151,6 +159,13 @@ class Relay implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return // 1xx informational: wait for the final response
     this.stats.status = statusCode
     this.stats.headersSeconds = Number(process.hrtime.bigint() - this.started) / 1e9
+    const refusal = this.opts.refusal?.()
+    if (refusal !== undefined) {
+      this.replaced = true
+      this.stats.status = refusal.statusCode
+      void this.opts.reply.send(refusal)
+      return
+    }
     // A short answer is sent whole by fastify, with its own length; a stream and a HEAD answer keep the daemon's.
     relayHeaders(this.opts.reply, headers, this.opts.stream || this.opts.method === 'HEAD')
     if (this.opts.stream) this.startStream([])
@@ -167,6 +182,7 @@ class Relay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.replaced) return
     this.stats.bytesOut += chunk.length
     if (this.chunks !== undefined) {
       this.chunks.push(chunk)
@@ -183,6 +199,7 @@ class Relay implements Dispatcher.DispatchHandler {
 
   onResponseEnd (): void {
     if (this.finished) return
+    if (this.replaced) { this.done(); return }
     const chunks = this.chunks
     if (chunks !== undefined) {
       let body = chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)
@@ -200,6 +217,7 @@ class Relay implements Dispatcher.DispatchHandler {
 
   onResponseError (_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.finished) return
+    if (this.replaced) { this.done(); return }
     if (this.body === undefined) {
       const own = requestBodyRefusal(err)
       if (own !== undefined) {

@@ -32,14 +32,28 @@ export function demux (buf: Buffer): { stdout: string, stderr: string } {
 
 export interface TarEntry {
   name: string
-  /** '0' file (default), '1' hard link, '2' symlink, '3' char device, '4' block device, '5' directory, '6' fifo. */
-  type?: '0' | '1' | '2' | '3' | '4' | '5' | '6'
+  /** '0' file (default), '1' hard link, '2' symlink, '3' char device, '4' block device, '5' directory, '6' fifo, 'x' PAX, 'S' GNU sparse... */
+  type?: string
+  /** The header's size field when it must differ from the body's length (a lying header). */
+  size?: number
   body?: string | Buffer
   linkname?: string
   /** Octal permission bits, setuid/setgid included (default 0644, 0755 for directories). */
   mode?: number
   devmajor?: number
   devminor?: number
+}
+
+/** PAX extended header data: `<len> key=value\n` records. */
+export function paxRecords (records: Record<string, string>): string {
+  let out = ''
+  for (const [key, value] of Object.entries(records)) {
+    const rest = ` ${key}=${value}\n`
+    let len = rest.length + 1
+    while (String(len).length + rest.length !== len) len++
+    out += `${len}${rest}`
+  }
+  return out
 }
 
 /** A ustar archive built byte by byte, so a test can put in it what no well-behaved tar writer would (test-only helper). */
@@ -50,13 +64,13 @@ export function makeTar (entries: readonly TarEntry[]): Buffer {
   }
   for (const e of entries) {
     const type = e.type ?? '0'
-    const body = type === '0' ? Buffer.from(e.body ?? '') : Buffer.alloc(0)
+    const body = Buffer.from(e.body ?? '')
     const header = Buffer.alloc(512)
     header.write(e.name, 0, 100, 'utf8')
     octal(header, 100, 8, e.mode ?? (type === '5' ? 0o755 : 0o644))
     octal(header, 108, 8, 0)
     octal(header, 116, 8, 0)
-    octal(header, 124, 12, body.length)
+    octal(header, 124, 12, e.size ?? body.length)
     octal(header, 136, 12, Math.floor(Date.now() / 1000))
     header.write(type, 156, 1, 'ascii')
     if (e.linkname !== undefined) header.write(e.linkname, 157, 100, 'utf8')
