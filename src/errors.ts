@@ -31,6 +31,7 @@ export const PayloadTooLarge = createError('DGW_PAYLOAD_TOO_LARGE', 'request bod
  * body that ends mid-stream), so the message says what may have been written.
  */
 export const ArchiveTooLarge = createError('DGW_ARCHIVE_TOO_LARGE', 'the archive is larger than limits.archiveUploadBytes (%s bytes)%s', 413)
+export const ArchiveCompressed = createError('DGW_ARCHIVE_COMPRESSED', 'compressed archives are not accepted: send a plain tar (the daemon would decompress it on its host, beyond limits.archiveUploadBytes)', 415)
 export const NoSuchExec = createError('DGW_NO_SUCH_EXEC', 'No such exec instance: %s', 404)
 
 // Who may do it.

@@ -28,6 +28,24 @@ const UNFOLLOWED = new Set(['S', 'M', 'V'])
  */
 export const NOT_A_HEADER: Buffer = Buffer.alloc(BLOCK, 0xff)
 
+/**
+ * The starts dockerd reads as a compressed archive (pkg/archive
+ * DetectCompression: bzip2, gzip, xz, zstd and zstd's skippable frame).
+ * Refused: the daemon would decompress on its host, so the bytes it writes
+ * would no longer be bounded by the bytes the gateway counted (a small
+ * upload can expand without limit), and on newer daemons the decompressor
+ * was run from the container's filesystem (CVE-2026-41567). The docker CLI
+ * never compresses what `docker cp` sends.
+ */
+export function isCompressed (start: Buffer): boolean {
+  const b = (i: number): number => start[i] ?? -1
+  if (b(0) === 0x42 && b(1) === 0x5a && b(2) === 0x68) return true
+  if (b(0) === 0x1f && b(1) === 0x8b && b(2) === 0x08) return true
+  if (b(0) === 0xfd && b(1) === 0x37 && b(2) === 0x7a && b(3) === 0x58 && b(4) === 0x5a && b(5) === 0x00) return true
+  if (b(0) === 0x28 && b(1) === 0xb5 && b(2) === 0x2f && b(3) === 0xfd) return true
+  return (b(0) & 0xf0) === 0x50 && b(1) === 0x2a && b(2) === 0x4d && b(3) === 0x18
+}
+
 const padded = (n: number): number => Math.ceil(n / BLOCK) * BLOCK
 
 /** The size field (offset 124, 12 bytes): octal text, or base-256 when its first bit is set. NaN if neither. */
@@ -76,6 +94,8 @@ export class TarCut {
   private nextSize: number | undefined
   /** Counting bytes only (something this cut does not follow). */
   private blind = false
+  /** The upload starts as a compressed archive: nothing is forwarded. */
+  compressed = false
 
   constructor (private readonly maxBytes: number) {}
 
@@ -107,6 +127,10 @@ export class TarCut {
       const header = Buffer.concat(this.head)
       this.head = []
       this.headLength = 0
+      if (this.sent + outLength === 0 && isCompressed(header)) {
+        this.compressed = true
+        return this.result(out, true)
+      }
       const data = this.entryData(header)
       if (Number.isFinite(data)) {
         if (this.sent + outLength + BLOCK + padded(data) > this.maxBytes) return this.result(out, true)
@@ -128,11 +152,15 @@ export class TarCut {
     return !this.blind
   }
 
-  /** At the end of the upload: a header's bytes still held back (a truncated archive; the daemon will say so). */
-  end (): Buffer {
+  /** At the end of the upload: a header's bytes still held back (a truncated archive; the daemon will say so), or undefined when they start a compressed one. */
+  end (): Buffer | undefined {
     const rest = Buffer.concat(this.head)
     this.head = []
     this.headLength = 0
+    if (this.sent === 0 && isCompressed(rest)) {
+      this.compressed = true
+      return undefined
+    }
     return rest
   }
 

@@ -1,5 +1,5 @@
 import { Transform, type Readable, type TransformCallback } from 'node:stream'
-import { ArchiveTooLarge } from '../errors'
+import { ArchiveCompressed, ArchiveTooLarge } from '../errors'
 import { NOT_A_HEADER, TarCut } from '../docker/tar-cut'
 
 /**
@@ -20,7 +20,8 @@ import { NOT_A_HEADER, TarCut } from '../docker/tar-cut'
  * connection instead would drop whatever was still in the socket's buffer,
  * so the daemon could see a file cut anywhere. Only in an archive the cut
  * cannot follow (GNU sparse entries...) is the body cut at the byte limit and
- * the daemon request aborted.
+ * the daemon request aborted. A compressed upload is refused before any byte
+ * is forwarded (tar-cut.ts isCompressed says why).
  */
 
 /** ArchiveTooLarge before anything is sent, when the client's Content-Length is already over the limit. */
@@ -50,6 +51,12 @@ class UploadLimit extends Transform {
     if (forward.length > 0) this.push(forward)
     if (!over) { callback(); return }
     this.onCut()
+    if (this.cut.compressed) {
+      // Nothing was forwarded: the daemon request is aborted before its body starts.
+      this.refusal = new ArchiveCompressed() as Error & { statusCode: number }
+      callback(this.refusal)
+      return
+    }
     if (this.cut.onEntryBoundary) {
       this.refusal = new ArchiveTooLarge(this.maxBytes, CUT_BETWEEN_ENTRIES) as Error & { statusCode: number }
       this.push(NOT_A_HEADER)
@@ -62,7 +69,10 @@ class UploadLimit extends Transform {
   }
 
   override _flush (callback: TransformCallback): void {
-    callback(null, this.cut.end())
+    const rest = this.cut.end()
+    if (rest !== undefined) { callback(null, rest); return }
+    this.refusal = new ArchiveCompressed() as Error & { statusCode: number }
+    callback(this.refusal)
   }
 }
 

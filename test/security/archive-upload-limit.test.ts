@@ -1,4 +1,5 @@
 import crypto from 'node:crypto'
+import zlib from 'node:zlib'
 import { Readable } from 'node:stream'
 import t from 'tap'
 import { request } from 'undici'
@@ -77,6 +78,16 @@ if (d !== undefined) {
       const res = await request(archiveUrl('?path=/up'), { method: 'PUT', headers: auth, body: Readable.from([small.subarray(0, 1000), small.subarray(1000)]) })
       t.equal(res.statusCode, 200, await res.body.text())
       t.equal((await execIn(id, ['sh', '-c', 'wc -c < /up/chunked'])).stdout.trim(), String(LIMIT / 2))
+    })
+
+    await t.test('a compressed archive is refused (415) before any byte reaches the daemon', async t => {
+      // 10 MB of zeros in 10 KB: dockerd would decompress it on its host, past the limit.
+      const bomb = zlib.gzipSync(makeTar([{ name: 'bomb', body: Buffer.alloc(10 * 1024 * 1024) }]))
+      t.ok(bomb.length < LIMIT)
+      const res = await request(archiveUrl('?path=/up'), { method: 'PUT', headers: { ...auth, 'content-type': 'application/x-tar' }, body: Readable.from([bomb]) })
+      t.equal(res.statusCode, 415)
+      t.same(await res.body.json(), { message: 'compressed archives are not accepted: send a plain tar (the daemon would decompress it on its host, beyond limits.archiveUploadBytes)' })
+      t.equal((await execIn(id, ['sh', '-c', 'ls /up | grep -c bomb; true'])).stdout, '0\n', 'nothing extracted')
     })
 
     await t.test('path is required and checked, before any daemon call', async t => {

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto'
+import zlib from 'node:zlib'
 import t from 'tap'
-import { TarCut, paxSize, tarSize } from '../../src/docker/tar-cut'
+import { TarCut, isCompressed, paxSize, tarSize } from '../../src/docker/tar-cut'
 import { makeTar, paxRecords, tarEntries } from '../helpers/tar'
 
 /**
@@ -20,7 +21,7 @@ function feed (tar: Buffer, max: number, size: number): { forwarded: Buffer, ove
     pos += n
     if (over) return { forwarded: Buffer.concat(out), over: true }
   }
-  out.push(cut.end())
+  out.push(cut.end() ?? Buffer.alloc(0))
   return { forwarded: Buffer.concat(out), over: false }
 }
 
@@ -117,4 +118,36 @@ t.test('never more than the limit, on random archives and chunkings', async t =>
     if (r.over) t.equal(r.forwarded.length % 512, 0, 'cut on a block boundary')
     else t.ok(r.forwarded.equals(tar), 'whole when it fits')
   }
+})
+
+t.test('a compressed archive is refused before any byte is forwarded (dockerd would decompress it on its host)', async t => {
+  const tar = makeTar([{ name: 'f', body: crypto.randomBytes(10_000) }])
+  const compressed = {
+    gzip: zlib.gzipSync(tar),
+    bzip2: Buffer.concat([Buffer.from('BZh91AY&SY'), crypto.randomBytes(600)]),
+    xz: Buffer.concat([Buffer.from([0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]), crypto.randomBytes(600)]),
+    zstd: Buffer.concat([Buffer.from([0x28, 0xb5, 0x2f, 0xfd]), crypto.randomBytes(600)]),
+    'zstd skippable frame': Buffer.concat([Buffer.from([0x5a, 0x2a, 0x4d, 0x18]), crypto.randomBytes(600)])
+  }
+  for (const [what, bytes] of Object.entries(compressed)) {
+    t.ok(isCompressed(bytes), what)
+    for (const size of [1, 3, 512, 4096]) {
+      const cut = new TarCut(1_000_000)
+      let forwarded = 0
+      let over = false
+      for (let pos = 0; pos < bytes.length && !over; pos += size) {
+        const r = cut.push(bytes.subarray(pos, pos + size))
+        forwarded += r.forward.length
+        over = r.over
+      }
+      t.ok(over && cut.compressed, `${what}, chunks of ${size}: stopped as compressed`)
+      t.equal(forwarded, 0, `${what}: nothing forwarded`)
+    }
+  }
+  // Shorter than a tar block: found at the end.
+  const tiny = new TarCut(1_000_000)
+  t.equal(tiny.push(zlib.gzipSync(Buffer.alloc(10))).forward.length, 0)
+  t.equal(tiny.end(), undefined)
+  t.ok(tiny.compressed)
+  t.notOk(isCompressed(tar), 'a plain tar is not')
 })
