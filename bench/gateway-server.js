@@ -127,7 +127,7 @@ async function main () {
 
   const features = {
     jwt: { state: 'on', detail: 'HS256 bearer token verified on every call' },
-    audit: { state: 'on', detail: 'one pino line per request (request-context) to the process stdout, a file' }
+    audit: { state: 'on', detail: 'one pino line per request (plugins/audit.ts) to the process stdout, a file' }
   }
   let fragments = featureFragments(schemaProps)
   const configFile = path.join(opts.dataDir, 'gateway-config.json')

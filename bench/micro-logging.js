@@ -28,7 +28,7 @@ const LINES = opt('lines', 2000)
 const ROUNDS = opt('rounds', 15)
 const PACED = !args.includes('--burst')
 
-// What plugins/request-context auditRecord() produces for a list call.
+// What src/audit/record.ts auditRecord() produces for a list call.
 const record = () => ({
   reqId: 'req-1a2b',
   principal: 'bench',

@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { routes, type RouteDef } from '../src/docker/routes'
 import { routeSchema } from '../src/docker/route-schemas'
 import { routeValidatorCompiler } from '../src/docker/route-validators'
-import { takeQuery, validateCall, type DockerCall } from './docker'
-import { requireScope } from './scope'
+import { openCall, type DockerCall } from './docker'
+import { versionRange } from '../src/docker/api-version'
+import { requireScope } from './auth'
 import { fanOutContainerList, type FiltersTransform } from '../src/upstream/fanout'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
@@ -11,8 +12,7 @@ import type { Config } from '../src/config/schema'
 /**
  * The fleet view (issue 5): `GET /hosts` (which daemons the caller may
  * reach and how they are doing) and `GET /hosts/_all/containers/json` (the
- * container list of all of them). Also starts the hosts' background health
- * checks once the server is ready.
+ * container list of all of them). (The health checks are plugins/hosts.ts'.)
  *
  * These are static routes, so find-my-way prefers them over the mirror's
  * `/hosts/:host/...` routes whatever the registration order; authentication
@@ -64,11 +64,6 @@ export function hostView (h: UpstreamHost, defaultHost: string): HostView {
 async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<void> {
   const { config, hosts } = opts
 
-  fastify.addHook('onReady', async () => { await hosts.startHealthChecks() })
-  // The registry's own close (app.ts) stops the checks too; stopping here
-  // first keeps a check from starting against pools being closed.
-  fastify.addHook('preClose', async () => { await hosts.stopHealthChecks() })
-
   fastify.get('/hosts', {
     schema: { tags: ['gateway'], operationId: 'hosts.list', summary: 'The Docker hosts the caller may reach, with their health', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },
     preParsing: requireScope('containers:read', 'GET /hosts')
@@ -79,20 +74,21 @@ async function fleet (fastify: FastifyInstance, opts: FleetOptions): Promise<voi
   // The container list of every host the caller may reach: the allow-list's
   // row, with its query decisions, fanned out.
   const list = routes.find(r => r.id === 'container.list') as RouteDef
+  const range = versionRange(config.apiVersionMin, config.apiVersionMax)
   const label = `GET ${ALL_PREFIX}/containers/json`
   for (const prefix of ['', '/v:version']) {
     fastify.get(`${ALL_PREFIX}${prefix}/containers/json`, {
       schema: { ...routeSchema(list, prefix), tags: ['gateway'], operationId: `fleet.containers.list${prefix === '' ? '' : '@v'}`, summary: 'Containers of every host the caller may reach', security: [{ bearer: ['containers:read'] }, { mutualTLS: [] }] },
       preParsing: requireScope('containers:read', label),
-      preValidation: validateCall(list, config),
       validatorCompiler: routeValidatorCompiler(list)
     }, fanOut)
   }
 
   async function fanOut (request: FastifyRequest, reply: FastifyReply): Promise<unknown> {
     const gw = request.gw
+    const refused = openCall(list, range, request)
+    if (refused !== undefined) throw refused
     const call = request.docker as DockerCall
-    takeQuery(request, call)
     gw.routeId = 'fleet.containers.list'
     gw.host = '_all'
     const targets = hosts.reachable(gw.allowedHosts)

@@ -11,7 +11,7 @@ import { PrincipalConnections } from '../src/limits/principal-connections'
 import type { LimitLog } from '../src/limits/log-throttle'
 import { StreamSlots } from '../src/limits/stream-slots'
 import { defaultMaxConnections, parseOpenFileLimit } from '../src/limits/server'
-import { TooManyRequests } from '../src/errors'
+import { ConnectionsExceeded, StreamsExceeded } from '../src/errors'
 
 /**
  * Limits against exhaustion (issue 10 finding 2), wired to the server and the
@@ -21,7 +21,7 @@ import { TooManyRequests } from '../src/errors'
  *    accept and emits 'drop');
  *  - unauthenticated connections per client address (IPv6 per /64): counted on
  *    'connection', refused (destroyed) beyond the cap, no longer counted once a
- *    request on the connection authenticated (onRequest, after plugins/authenticate);
+ *    request on the connection authenticated (onRequest, after plugins/auth.ts);
  *  - open connections per principal: the first principal authenticated on a
  *    connection owns it until it closes; over the cap, the request is a 429
  *    with `Connection: close` and the connection is closed;
@@ -152,12 +152,11 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
     if (principal === undefined || id === undefined) { done(); return }
     if (owners.claim(id, principal) === 'over') {
       // Still unauthenticated for its address until it closes, which it does after this answer.
-      request.gw.reason = 'limit: connections per principal'
       log.hit('connectionsPerPrincipal', { principal, ip: request.ip, max: owners.maxPerPrincipal },
         `connection refused: ${principal} holds limits.connectionsPerPrincipal = ${owners.maxPerPrincipal} connections`)
       reply.raw.shouldKeepAlive = false
       void reply.header('connection', 'close')
-      done(new TooManyRequests(`too many open connections: at most ${owners.maxPerPrincipal} per principal; close or reuse one and retry`))
+      done(new ConnectionsExceeded(`too many open connections: at most ${owners.maxPerPrincipal} per principal; close or reuse one and retry`))
       return
     }
     gate.authenticated(id)
@@ -173,10 +172,9 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
       const principal = request.gw.principal ?? `address ${request.ip}`
       const slot = slots.acquire(principal)
       if (slot === undefined) {
-        request.gw.reason = 'limit: streams per principal'
         log.hit('streamsPerPrincipal', { principal, max: slots.max },
           `stream refused: ${principal} holds limits.streamsPerPrincipal = ${slots.max} streams`)
-        throw new TooManyRequests(`too many concurrent streams: at most ${slots.max} per principal (logs, stats, export, wait, attach, exec); close one and retry`)
+        throw new StreamsExceeded(`too many concurrent streams: at most ${slots.max} per principal (logs, stats, export, wait, attach, exec); close one and retry`)
       }
       until.once('close', slot.release)
     },
@@ -198,5 +196,5 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
 export default fp(limitsPlugin, {
   name: 'docker-gateway-limits',
   fastify: '5.x',
-  dependencies: ['docker-gateway-request-context', 'docker-gateway-authenticate']
+  dependencies: ['docker-gateway-audit', 'docker-gateway-auth']
 })

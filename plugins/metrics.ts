@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { FastifyInstance, FastifyReply, FastifyRequest, RequestPayload } from 'fastify'
 import type { GatewayMetrics } from '../src/metrics'
 import { Unauthorized } from '../src/errors'
-import { requireScope } from './scope'
+import { requireScope } from './auth'
 
 /**
  * `GET /metrics` in Prometheus text format, outside the Docker namespace.

@@ -3,14 +3,14 @@ import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
 import type Redis from 'ioredis'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseDuration, formatDuration } from '../src/auth/duration'
-import { TooManyRequests } from '../src/errors'
+import { RateLimited } from '../src/errors'
 import { sharedRedis } from '../src/redis'
 import type { Config } from '../src/config/schema'
 
 /**
  * Per-principal rate limit (@fastify/rate-limit). It runs as an onRequest
  * hook right after authentication identified the caller and before the 401
- * of a caller it could not identify is sent (plugins/authenticate.ts), so
+ * of a caller it could not identify is sent (plugins/auth.ts), so
  * every request counts once:
  *
  * - under its principal (`sub`, or the mapped client certificate), whatever
@@ -84,11 +84,10 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
     ...(redis !== undefined ? { redis, nameSpace: 'docker-gateway:rate:' } : {}),
     onExceeded: (request: FastifyRequest) => {
       request.gw.decision = 'deny'
-      request.gw.reason = 'rate limit exceeded'
     },
     errorResponseBuilder: (request: FastifyRequest, context: { max: number, after: string }) => {
       const who = request.gw.principal !== undefined ? `principal "${request.gw.principal}"` : `address ${request.ip}`
-      return new TooManyRequests(`rate limit exceeded for ${who}: ${context.max} requests per ${formatDuration(windowMs)}; retry in ${context.after}`)
+      return new RateLimited(`rate limit exceeded for ${who}: ${context.max} requests per ${formatDuration(windowMs)}; retry in ${context.after}`)
     }
   })
 
@@ -107,5 +106,5 @@ function isPublic (request: FastifyRequest, publicPaths: ReadonlySet<string>): b
 export default fp(rateLimit, {
   name: 'docker-gateway-rate-limit',
   fastify: '5.x',
-  dependencies: ['docker-gateway-request-context', 'docker-gateway-authenticate']
+  dependencies: ['docker-gateway-audit', 'docker-gateway-auth']
 })

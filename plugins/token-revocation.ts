@@ -3,7 +3,7 @@ import { bodyError, hasBody, jsonBodyText } from '../src/docker/body'
 import { hasExpired, revocationFromBody, RevocationRequestError, revokeAnswer, type RevocationList } from '../src/auth/revocation'
 import { BodyInvalid, StoreUnavailable } from '../src/errors'
 import { rawBodyParser } from './docker'
-import { requireScope } from './scope'
+import { requireScope } from './auth'
 
 /**
  * `POST /tokens/revoke` (scope admin): put a token's jti on the revocation

@@ -9,19 +9,19 @@ import { serverTimeouts } from './limits/server'
 import limits from '../plugins/limits'
 import { ContainerResolver } from './ownership/resolver'
 import { ownedListFilters } from './ownership/authorize'
-import requestContext from '../plugins/request-context'
+import auditContext from '../plugins/audit'
 import errors from '../plugins/errors'
 import openapi from '../plugins/openapi'
 import canonicalPath from '../plugins/canonical-path'
 import health from '../plugins/health'
-import authenticate, { authenticateOptions } from '../plugins/authenticate'
+import authenticate, { authenticateOptions } from '../plugins/auth'
 import rateLimit, { rateLimitOptions } from '../plugins/rate-limit'
 import { createAudit, loggerOptions, type Audit } from './audit/logger'
 import { lazyChildLoggerFactory } from './audit/request-logger'
 import type { DestinationStream } from 'pino'
 import docker from '../plugins/docker'
 import { parseQuery } from './docker/query'
-import policyCheck from '../plugins/policy-check'
+import policyCheck from '../plugins/policy'
 import tokenRevocation from '../plugins/token-revocation'
 import { RevocationList } from './auth/revocation'
 import { openRevocationStore } from './auth/revocation-store'
@@ -29,7 +29,7 @@ import upgrade from '../plugins/upgrade'
 import metricsRoute from '../plugins/metrics'
 import { GatewayMetrics } from './metrics'
 import fleet from '../plugins/fleet'
-import hostsReload from '../plugins/hosts-reload'
+import hostsPlugin from '../plugins/hosts'
 
 export interface BuildOptions {
   config: Config
@@ -86,7 +86,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   const timeouts = serverTimeouts(config.limits)
   const serverOptions: FastifyServerOptions & { https?: HttpsServerOptions, http?: HttpServerOptions } = {
     logger: loggerOptions(config, opts.logger),
-    // One line per request is written by request-context, with the audit fields.
+    // One line per request is written by plugins/audit.ts, with the audit fields.
     logController: new LogController({ disableRequestLogging: true }),
     // request.log is built only if a request logs something besides its audit line.
     childLoggerFactory: lazyChildLoggerFactory,
@@ -123,7 +123,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   app.addHook('onClose', async () => { await audit.close() })
   app.decorate('audit', audit)
   app.decorate('dockerHosts', hosts)
-  await app.register(requestContext, {
+  await app.register(auditContext, {
     write: audit.write,
     ...(metrics !== undefined ? { observe: metrics.observeRequest } : {})
   })
@@ -155,7 +155,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     ? new ContainerResolver({ ownerLabel: config.ownership.label, maxEntries: config.ownership.cacheSize, timeoutMs: config.upstreamTimeouts.headers })
     : undefined
   await app.register(fleet, { config, hosts, listFilters: resolver !== undefined ? ownedListFilters(resolver) : undefined })
-  await app.register(hostsReload, { hosts, load: opts.reloadConfig })
+  await app.register(hostsPlugin, { hosts, ...(opts.reloadConfig !== undefined ? { load: opts.reloadConfig } : {}) })
   await app.register(policyCheck, { config })
   await app.register(tokenRevocation, { list: revocations })
   if (metrics !== undefined) await app.register(metricsRoute, { metrics, token: config.metrics.token })

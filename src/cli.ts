@@ -191,14 +191,16 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
   return started
 }
 
-/** `start`, plus SIGHUP (reload certificates, reopen the audit file) and graceful shutdown. */
+/** `start`, plus SIGHUP (reload certificates and the host list, reopen the audit file) and graceful shutdown. */
 async function runStart (env: NodeJS.ProcessEnv, io: Io): Promise<void> {
   const started = await start(env, io)
   const { app } = started
 
+  // SIGHUP re-reads what can change without a restart: certificates, the audit file, the host list.
   const onHup = (): void => {
     started.reloader?.reload()
     app.audit.reopen()
+    void app.reloadHosts()
   }
   process.on('SIGHUP', onHup)
 
@@ -208,7 +210,7 @@ async function runStart (env: NodeJS.ProcessEnv, io: Io): Promise<void> {
   closeWithGrace({
     delay: SHUTDOWN_DEADLINE_MS,
     logger: { error: (m: unknown) => { app.log.error({ err: m }, 'shutdown') } },
-    // SIGHUP reloads (above, and the host list in plugins/hosts-reload); it never stops the gateway.
+    // SIGHUP reloads (above); it never stops the gateway.
     skip: ['SIGHUP']
   }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')

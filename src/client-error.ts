@@ -1,3 +1,4 @@
+import { dockerErrorResponse } from './errors'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 
@@ -71,8 +72,7 @@ export function dockerClientErrorHandler (hooks: ClientErrorHooks): (err: NodeJS
     // The response Node assigned to this connection, if a request is in flight (private but
     // long-standing: lib/_http_server.js sets socket._httpMessage for the current response).
     const inFlight = (socket as Socket & { _httpMessage?: ServerResponse | null })._httpMessage ?? undefined
-    const body = JSON.stringify({ message: answer.message })
-    const text = `HTTP/1.1 ${answer.status} ${STATUS_TEXT[answer.status] ?? ''}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    const text = dockerErrorResponse(answer.status, STATUS_TEXT[answer.status] ?? '', answer.message)
     let bytesOut = 0
     if (socket.writable && inFlight?.headersSent !== true) {
       socket.end(text)

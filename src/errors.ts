@@ -33,9 +33,14 @@ export const PayloadTooLarge = createError('DGW_PAYLOAD_TOO_LARGE', 'request bod
 export const ArchiveTooLarge = createError('DGW_ARCHIVE_TOO_LARGE', 'the archive is larger than limits.archiveUploadBytes (%s bytes)%s', 413)
 export const ArchiveCompressed = createError('DGW_ARCHIVE_COMPRESSED', 'compressed archives are not accepted: send a plain tar (the daemon would decompress it on its host, beyond limits.archiveUploadBytes)', 415)
 export const NoSuchExec = createError('DGW_NO_SUCH_EXEC', 'No such exec instance: %s', 404)
+export const RequestTimeout = createError('DGW_REQUEST_TIMEOUT', 'request timed out', 408)
+/** An upgrade handler was asked for the socket of a request that did not ask for an upgrade (a gateway bug). */
+export const NotAnUpgrade = createError('DGW_NOT_AN_UPGRADE', 'this request did not ask for a connection upgrade', 400)
 
 // Who may do it.
 export const Unauthorized = createError('DGW_UNAUTHORIZED', '%s', 401)
+/** The identity provider's keys cannot be fetched: not the client's fault. */
+export const AuthUnavailable = createError('DGW_AUTH_UNAVAILABLE', '%s', 503)
 const ScopeMissingError = createError('DGW_SCOPE_MISSING', 'token lacks the scope "%s" needed for %s', 403)
 export function scopeMissing (scope: string, what: string): GatewayError {
   return withDetail(new ScopeMissingError(scope, what), scope) as GatewayError
@@ -55,8 +60,24 @@ const NotOwnerError = createError('DGW_NOT_OWNER', '%s', 404)
 export function notOwner (what: 'container' | 'exec', message: string): GatewayError {
   return withDetail(new NotOwnerError(message), what) as GatewayError
 }
-export const Forbidden = createError('DGW_FORBIDDEN', '%s', 403)
-export const TooManyRequests = createError('DGW_TOO_MANY_REQUESTS', '%s', 429)
+const VolumeDeniedError = createError('DGW_VOLUME_DENIED', '%s', 403)
+/** A named volume that is another principal's (src/ownership/volumes.ts); `reason` is the claim's audit reason. */
+export function volumeDenied (message: string, reason: string): GatewayError {
+  return withDetail(new VolumeDeniedError(message), reason) as GatewayError
+}
+const FilterDeniedError = createError('DGW_FILTER_DENIED', '%s', 404)
+/** A list filter (`before`, `since`) naming a container the caller does not own, answered as the daemon's 404. */
+export function filterDenied (message: string): GatewayError {
+  return new FilterDeniedError(message) as GatewayError
+}
+
+/** A non-admin's events filter naming a type other than container (src/ownership/events.ts). */
+export const EventTypeDenied = createError('DGW_EVENT_TYPE_DENIED', '%s', 403)
+
+// How much.
+export const RateLimited = createError('DGW_RATE_LIMITED', '%s', 429)
+export const ConnectionsExceeded = createError('DGW_CONNECTIONS_EXCEEDED', '%s', 429)
+export const StreamsExceeded = createError('DGW_STREAMS_EXCEEDED', '%s', 429)
 /** Shared state (the revocation list) cannot be written: nothing was done. */
 export const StoreUnavailable = createError('DGW_STORE_UNAVAILABLE', '%s', 503)
 
@@ -108,7 +129,13 @@ const REASONS: Readonly<Record<string, (err: GatewayError) => string>> = {
   DGW_NOT_OWNER: (e) => `not owner or no such ${e.detail ?? 'container'}`,
   DGW_CIRCUIT_OPEN: () => 'circuit open',
   DGW_TOP_REFUSED: (e) => `top answer refused: ${e.detail ?? ''}`,
-  DGW_DAEMON_ANSWER: (e) => e.statusCode === 404 ? e.message : `resolve failed (${e.statusCode})`
+  DGW_DAEMON_ANSWER: (e) => e.statusCode === 404 ? e.message : `resolve failed (${e.statusCode})`,
+  DGW_VOLUME_DENIED: (e) => e.detail ?? 'volume',
+  DGW_FILTER_DENIED: () => 'filter names a container the caller does not own',
+  DGW_EVENT_TYPE_DENIED: () => 'event type other than container',
+  DGW_RATE_LIMITED: () => 'rate limit exceeded',
+  DGW_CONNECTIONS_EXCEEDED: () => 'limit: connections per principal',
+  DGW_STREAMS_EXCEEDED: () => 'limit: streams per principal'
 }
 
 export function auditReason (err: Error & { code?: string }): string {
@@ -123,5 +150,19 @@ export function auditReason (err: Error & { code?: string }): string {
  * whose type is exactly `application/json` (client/request.go checkResponseErr).
  */
 export function dockerErrorBody (message: string): Buffer {
-  return Buffer.from(JSON.stringify({ message }))
+  return Buffer.from(dockerErrorJson(message))
+}
+
+export function dockerErrorJson (message: string): string {
+  return JSON.stringify({ message })
+}
+
+/**
+ * A whole HTTP/1.1 error response with Docker's body, for the places that
+ * answer on a bare socket (a request Node's parser refused, an upgrade the
+ * daemon never answered): the connection closes after it.
+ */
+export function dockerErrorResponse (status: number, statusText: string, message: string): string {
+  const body = dockerErrorJson(message)
+  return `HTTP/1.1 ${status} ${statusText}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
 }

@@ -2,13 +2,13 @@ import { isoTime } from './time'
 import pino, { type DestinationStream, type Logger, type LoggerOptions } from 'pino'
 import type { FastifyServerOptions } from 'fastify'
 import type { Config } from '../config/schema'
-import { auditRecord, type AuditWriter } from '../../plugins/request-context'
+import { auditRecord, type AuditWriter } from './record'
 import { auditRedactOptions, redactOptions } from './redact'
 import { kParserRejection, type ParserRejection, type RejectedRequest } from '../client-error'
 
 /**
  * Logging for operators. The audit record is the one line per request that
- * plugins/request-context writes when the response closes ("who stopped
+ * plugins/audit.ts writes when the response closes ("who stopped
  * this container, and when"). It has a pino instance of its own, writing at
  * every log level (an audit trail that `logLevel: warn` switched off would
  * be no trail): to `audit.destination` (GATEWAY_AUDIT_FILE: stdout, stderr
@@ -31,7 +31,7 @@ export function loggerOptions (config: Config, given?: LoggerOption): LoggerOpti
 }
 
 export interface Audit {
-  /** Given to request-context: writes one request's audit line. */
+  /** Given to plugins/audit.ts: writes one request's audit line. */
   write: AuditWriter
   /** The line of a request Node's HTTP parser rejected before any handler saw it (src/client-error.ts). */
   reject: (rejection: ParserRejection) => void
@@ -99,7 +99,10 @@ export function createAudit (config: Config, stream?: DestinationStream, mainLog
       }
       // A stream cut after close (shutdown) has nowhere left to go but the main log.
       if (closed) request.log.info(record, 'request')
-      else logger.info({ reqId: request.id, ...record }, 'request')
+      else {
+        record.reqId = request.id
+        logger.info(record, 'request')
+      }
     },
     reject: (rejection) => {
       if (closed) return

@@ -19,10 +19,13 @@ export type Scope = 'containers:read' | 'containers:write' | 'containers:export'
  * - seconds: a stop/restart grace period, -1 (wait for ever) to 86400
  * - ttySize: a terminal height or width, 0 to 65535 (the kernel's winsize is 16-bit)
  * - psArgs: the small grammar of src/docker/ps-args.ts, forwarded in canonical form
+ * - filters, eventFilters, pruneFilters: a JSON filter map whose names are the
+ *   ones that endpoint documents (query.ts FILTER_NAMES)
+ * - unixTime: `seconds[.fraction]`, the only form /events reads (query.ts)
  * - containerPath: a path inside a container (docker cp), absolute or relative
  *   to its `/`; bounded, no control characters (query.ts says why no more)
  */
-export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'condition' | 'platform' | 'detachKeys' | 'containerPath'
+export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'eventFilters' | 'pruneFilters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'unixTime' | 'condition' | 'platform' | 'detachKeys' | 'containerPath'
 
 /**
  * Which body a route accepts. Routes marked 'none' refuse any body: the
@@ -113,6 +116,11 @@ export const routes: readonly RouteDef[] = [
   route({ id: 'version', method: 'GET', path: '/version', scope: READ }),
 
   route({ id: 'container.list', method: 'GET', path: '/containers/json', scope: READ, query: { all: 'bool', limit: 'int', size: 'bool', filters: 'filters' } }),
+  // Owner-scoped like the list (src/ownership/prune.ts): a non-admin's prune
+  // gets the owner label ANDed into its filters. Short: dockerd runs one prune
+  // at a time and answers any other at once with 409, so prunes cannot pile
+  // up in the short-call pool.
+  route({ id: 'container.prune', method: 'POST', path: '/containers/prune', scope: WRITE, query: { filters: 'pruneFilters' } }),
   route({ id: 'container.create', method: 'POST', path: '/containers/create', scope: WRITE, query: { name: 'containerName', platform: 'platform' }, body: 'create' }),
   route({ id: 'container.inspect', method: 'GET', path: '/containers/:id/json', scope: READ, query: { size: 'bool' } }),
   route({ id: 'container.top', method: 'GET', path: '/containers/:id/top', scope: READ, query: { ps_args: 'psArgs' } }),
@@ -161,5 +169,8 @@ export const routes: readonly RouteDef[] = [
   route({ id: 'exec.create', method: 'POST', path: '/containers/:id/exec', scope: EXEC, body: 'exec' }),
   route({ id: 'exec.start', method: 'POST', path: '/exec/:exec/start', scope: EXEC, traffic: 'upgrade', body: 'execStart' }),
   route({ id: 'exec.inspect', method: 'GET', path: '/exec/:exec/json', scope: EXEC }),
+  // docker events: a non-admin gets only its own containers' events (the
+  // owner label and type=container, src/ownership/events.ts).
+  route({ id: 'events', method: 'GET', path: '/events', scope: READ, traffic: 'stream', query: { since: 'unixTime', until: 'unixTime', filters: 'eventFilters' } }),
   route({ id: 'exec.resize', method: 'POST', path: '/exec/:exec/resize', scope: EXEC, query: { h: 'ttySize', w: 'ttySize' } })
 ]

@@ -10,6 +10,7 @@
  * what issue 10 finding 1 defeated (a second "PID" column, rows whose PID is
  * "-" kept after a kept row), so its output is not trusted to be well formed.
  */
+import { dockerErrorJson } from '../errors'
 
 /** The body of a 200 from /containers/{id}/top (api/types/container ContainerTopOKBody). */
 export interface TopAnswer {
@@ -87,7 +88,7 @@ export const TOP_ANSWER_LIMIT = 4 * 1024 * 1024
 
 /** The daemon's error answer (not running, no such container, a ps failure), relayed as Docker sends it. */
 function daemonError (res: { status: number, text: string | undefined }): CheckedTop {
-  return { kind: 'answer', status: res.status, body: res.text ?? JSON.stringify({ message: 'top answer too large' }) }
+  return { kind: 'answer', status: res.status, body: res.text ?? dockerErrorJson('top answer too large') }
 }
 
 function parseSized (text: string | undefined): TopAnswer | { error: string } {

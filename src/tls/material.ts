@@ -59,7 +59,7 @@ export function secureContextOptions (material: TlsMaterial): SecureContextOptio
  * `require`: the handshake fails without a certificate signed by the CA.
  * `optional`: a certificate is asked for; one that does not verify is not
  * refused at the handshake but never counts as a principal
- * (plugins/authenticate reads `socket.authorized`).
+ * (plugins/auth.ts reads `socket.authorized`).
  */
 export function httpsServerOptions (material: TlsMaterial, clientAuth: ClientAuth): HttpsServerOptions {
   const options: HttpsServerOptions = { ...secureContextOptions(material) }

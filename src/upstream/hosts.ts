@@ -6,7 +6,7 @@ import { decideHostAccess, reachableNames } from './host-access'
 import { CircuitOpen, HostForbidden, HostUnknown, PageNotFound } from '../errors'
 import type { Config, HostConfig } from '../config/schema'
 import { callDaemon, recordOutcome, type CallAnswer, type CallOptions, type CallOutcome, type UpstreamObserver } from './call'
-import { pipeUpgrade, type PipeUpgradeOptions, type PipeUpgradeResult } from './upgrade'
+import { pipeUpgrade, type PipeUpgradeOptions, type PipeUpgradeResult } from '../upgrade/pipe'
 
 /** The upgrade pipe's options less what the host supplies (its target, its breaker). */
 export type HostUpgradeOptions = Omit<PipeUpgradeOptions, 'target' | 'onOutcome'>
@@ -58,7 +58,7 @@ export interface UpstreamHost {
    */
   readonly call: (opts: CallOptions) => Promise<CallAnswer>
   /**
-   * The upgrade pipe (src/upstream/upgrade.ts) to this daemon; the handshake's
+   * The upgrade pipe (src/upgrade/pipe.ts) to this daemon; the handshake's
    * outcome goes to the breaker: any answer, 101 or not, is the daemon alive,
    * a connect failure or no response head in time counts against it.
    */

@@ -85,6 +85,8 @@ export interface RelayOptions {
    * failure is the consequence, the client is told the cause).
    */
   refusal?: () => (Error & { statusCode: number }) | undefined
+  /** Sees a short answer's gathered body as it is sent (prune's answer: the ids to forget). */
+  onAnswer?: (status: number, body: Buffer) => void
   onDone: (stats: RelayStats) => void
 }
 
@@ -208,6 +210,7 @@ class Relay implements Dispatcher.DispatchHandler {
         body = this.opts.rewriteError(status, body)
         this.stats.bytesOut = body.length
       }
+      this.opts.onAnswer?.(status, body)
       void this.opts.reply.code(status).send(body.length > 0 ? body : undefined)
     } else {
       this.body?.push(null)

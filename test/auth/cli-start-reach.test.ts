@@ -69,6 +69,22 @@ if (d !== undefined) {
     const gone = await request(`https://127.0.0.1:${port}/hosts/gone/_ping`, { dispatcher: agent, headers: auth })
     t.ok([502, 503].includes(gone.statusCode), `a call to the unreachable daemon: ${gone.statusCode}`)
     t.match(await gone.body.json(), { message: String })
+
+    // SIGHUP re-reads the host list (src/cli.ts, plugins/hosts.ts): "gone" is dropped from the file, then from the gateway.
+    writeFileSync(config, `hosts:\n  local: ${local}\ndefaultHost: local\n`)
+    cli.child.kill('SIGHUP')
+    const hostNames = async (): Promise<string[]> => {
+      const res = await request(`https://127.0.0.1:${port}/hosts`, { dispatcher: agent, headers: auth })
+      return (await res.body.json() as Array<{ Name: string }>).map(h => h.Name)
+    }
+    const deadline = Date.now() + 5000
+    let names = await hostNames()
+    while (names.includes('gone') && Date.now() < deadline) {
+      await new Promise(resolve => setTimeout(resolve, 100))
+      names = await hostNames()
+    }
+    t.same(names, ['local'], 'SIGHUP reloaded the host list')
+    t.equal(cli.child.exitCode, null, 'and the gateway still runs')
   })
 
   t.test('a bad GATEWAY_TLS_NAMES entry stops the start with a clear error', async t => {

@@ -132,7 +132,10 @@ if (d !== undefined) {
       { id: 'exec.start', method: 'POST', call: () => ({ method: 'POST', path: `/exec/${execId}/start`, body: { Detach: true, Tty: true } }), ok: [200] },
       { id: 'exec.inspect', method: 'GET', call: () => ({ method: 'GET', path: `/exec/${execId}/json` }), ok: [200] },
       { id: 'exec.resize', method: 'POST', call: () => ({ method: 'POST', path: `/exec/${execId}/resize?h=24&w=80` }), ok: [200, 201] },
-      { id: 'container.delete', method: 'DELETE', call: () => ({ method: 'DELETE', path: `/containers/${toDelete}?force=1` }), ok: [204] }
+      { id: 'container.delete', method: 'DELETE', call: () => ({ method: 'DELETE', path: `/containers/${toDelete}?force=1` }), ok: [204] },
+      { id: 'events', method: 'GET', call: () => ({ method: 'GET', path: `/events?until=${Math.floor(Date.now() / 1000)}&filters=${encodeURIComponent(JSON.stringify({ label: [label.filter] }))}` }), ok: [200] },
+      // Last: it removes this file's stopped containers.
+      { id: 'container.prune', method: 'POST', call: () => ({ method: 'POST', path: `/containers/prune?filters=${encodeURIComponent(JSON.stringify({ label: [label.filter] }))}` }), ok: [200] }
     ]
 
     const covered = new Set(steps.map(s => `${s.method} ${s.id}`))

@@ -60,7 +60,12 @@ const reached: Array<[string, string, string]> = [
   ['GET', '/hosts/a/containers/json', 'GET /containers/json'],
   ['GET', '/hosts/a/v1.41/containers/json', 'GET /containers/json'],
   ['GET', '/hosts/_all/containers/json', 'GET /hosts/_all/containers/json'],
-  ['GET', '/hosts', 'GET /hosts']
+  ['GET', '/hosts', 'GET /hosts'],
+  // Static segments win over :id: prune is its own row, not a container named "prune".
+  ['POST', '/containers/prune', 'POST /containers/prune'],
+  ['POST', '/v1.41/containers/prune', 'POST /containers/prune'],
+  ['GET', '/events', 'GET /events'],
+  ['GET', '/hosts/a/v1.41/events', 'GET /events']
 ]
 
 t.test('a URL reaches its row (the 403 of a scopeless token names it)', async t => {
@@ -97,7 +102,11 @@ const refused: Array<[string, string, number, string]> = [
   ['GET', '/containers/a/json', 400, 'invalid container name'],
   ['GET', '/exec/notanid/json', 404, 'No such exec instance: notanid'],
   ['GET', '/hosts/UPPER/containers/json', 400, 'invalid host name'],
-  ['GET', '/containers/json?limit=ten', 400, 'expected an integer']
+  ['GET', '/containers/json?limit=ten', 400, 'expected an integer'],
+  ['GET', '/events?since=10m', 400, '"since": expected unix seconds'],
+  ['GET', '/events?since=2&until=1', 400, 'cannot be after'],
+  ['GET', '/hosts/_all/events', 404, 'page not found'],
+  ['POST', `/containers/prune?filters=${encodeURIComponent('{"status":["exited"]}')}`, 400, "invalid filter 'status'"]
 ]
 
 t.test('refusals before any daemon call, in Docker\'s shape', async t => {

@@ -3,10 +3,11 @@ import { request } from 'undici'
 import { engineRequest } from '../harness/engine'
 import { call, NO_DOCKERD, sleep, startDaemons, startFleet, until } from './fleet'
 
-// SIGHUP re-reads the config file: a host added there is routed and checked,
+// reloadHosts() (what the CLI runs on SIGHUP: test/auth/cli-start-reach) re-reads
+// the config file: a host added there is routed and checked,
 // a removed one answers 404 at once while calls already in flight to it
 // (here a follow stream) drain instead of being cut.
-t.test('SIGHUP reloads the host list', { skip: NO_DOCKERD }, async t => {
+t.test('reloadHosts() reloads the host list', { skip: NO_DOCKERD }, async t => {
   const { gw, daemons, configFile, writeConfig } = await startFleet(t, ['a', 'b'])
   const [c] = Object.values(await startDaemons(t, ['c']))
   const a = daemons.a as NonNullable<typeof daemons.a>
@@ -31,7 +32,7 @@ t.test('SIGHUP reloads the host list', { skip: NO_DOCKERD }, async t => {
   follow.body.on('data', (chunk: Buffer) => chunks.push(chunk))
 
   writeConfig({ a, c: c! })
-  process.kill(process.pid, 'SIGHUP')
+  void gw.app.reloadHosts()
   await until(async () => JSON.stringify(await names()) === '["a","c"]', 5000, 'the new host list')
   await until(async () => (await call(gw, '/hosts')).body.find((h: { Name: string }) => h.Name === 'c')?.State === 'up', 5000, 'c checked and up')
 
@@ -49,12 +50,12 @@ t.test('SIGHUP reloads the host list', { skip: NO_DOCKERD }, async t => {
   // A config that no longer validates leaves the running list in force.
   const fs = await import('node:fs')
   fs.writeFileSync(configFile, 'hosts: { "Bad Name": { url: "tcp://127.0.0.1:1" } }\n')
-  process.kill(process.pid, 'SIGHUP')
+  void gw.app.reloadHosts()
   await sleep(300)
   t.same(await names(), ['a', 'c'], 'an invalid file is ignored')
 
   // Add b back: used again.
   writeConfig({ a, b, c: c! })
-  process.kill(process.pid, 'SIGHUP')
+  void gw.app.reloadHosts()
   await until(async () => (await call(gw, '/hosts/b/containers/ticker/json')).status === 200, 5000, 'b routed again')
 })

@@ -101,7 +101,7 @@ if (d !== undefined) {
       t.equal((JSON.parse(res.body) as { Id: string }).Id, sleepId)
       t.equal(res.responses, 1, 'exactly one response, no 101')
       t.ok(res.closed)
-      const unknown = await talk(gw.port, [requestHead('POST', '/containers/prune', { ...auth, Connection: 'Upgrade', Upgrade: 'tcp' }) + smuggled()])
+      const unknown = await talk(gw.port, [requestHead('POST', '/volumes/prune', { ...auth, Connection: 'Upgrade', Upgrade: 'tcp' }) + smuggled()])
       t.equal(unknown.status, 404, 'an upgrade to a path outside the allow-list')
       t.equal(unknown.responses, 1)
     })

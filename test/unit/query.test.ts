@@ -152,11 +152,44 @@ t.test('parseQuery reads a query as Go\'s net/url does', async t => {
     ['x=1;y=2', { x: '1;y=2' }]
   ]
   for (const [raw, want] of cases) {
-    const got = parseQuery(raw)
-    t.same({ ...got }, want, `?${raw}`)
+    t.same({ ...parseQuery(raw) }, want, `?${raw}`)
   }
   const proto = parseQuery('__proto__=1&constructor=2')
-  t.equal(Object.getPrototypeOf(proto), null, 'no prototype: a name like __proto__ or constructor is data')
-  t.equal(proto['__proto__'], '1')
+  t.equal(Object.getPrototypeOf(Object.getPrototypeOf(proto)), null, 'nothing inherited')
+  t.equal(Object.getOwnPropertyDescriptor(proto, '__proto__')?.value, '1', 'a name like __proto__ or constructor is data')
   t.equal(proto.constructor, '2')
+})
+
+t.test('events: since/until are unix seconds with an optional fraction, since not after until', async t => {
+  const events = route('events')
+  for (const qs of ['since=1700000000', 'since=1700000000.123456789&until=1700000000.2', 'until=0', 'since=5&until=5']) {
+    t.ok(validateQuery(events, parseQuery(qs)).ok, qs)
+  }
+  // What the daemon's ParseTimestamps would answer with its 500, or what the CLI turns into unix time before sending.
+  for (const qs of ['since=10m', 'since=2024-01-01T00:00:00Z', 'since=-5', 'since=%2B5', 'until=12345678901', 'until=1.1234567891', 'since=1.', 'since=.5']) {
+    const q = validateQuery(events, parseQuery(qs))
+    t.notOk(q.ok, qs)
+    if (!q.ok) t.match(q.message, 'expected unix seconds', qs)
+  }
+  const order = validateQuery(events, parseQuery('since=1700000000.5&until=1700000000.25'))
+  t.same(order, { ok: false, message: '`since` time (1700000000.5) cannot be after `until` time (1700000000.25)' })
+})
+
+t.test('events and prune filters: each endpoint its own documented names', async t => {
+  const events = validateQuery(route('events'), parseQuery('filters=' + encodeURIComponent(JSON.stringify({ type: ['container'], event: ['start'], container: ['web'], label: ['a=b'], scope: ['local'] }))))
+  t.ok(events.ok)
+  for (const bad of [{ status: ['running'] }, { 'label!': ['x'] }]) {
+    const q = validateQuery(route('events'), parseQuery('filters=' + encodeURIComponent(JSON.stringify(bad))))
+    t.same(q, { ok: false, message: `invalid filter '${Object.keys(bad)[0] as string}'` })
+  }
+  const prune = validateQuery(route('container.prune'), parseQuery('filters=' + encodeURIComponent(JSON.stringify({ label: ['a'], 'label!': ['b=c'], until: ['10m'] }))))
+  t.ok(prune.ok)
+  const cases: Array<[unknown, string]> = [
+    [{ status: ['exited'] }, "invalid filter 'status'"],
+    [{ until: ['10m', '1h'] }, 'invalid filters: more than one until filter specified'],
+    [{ until: ['1 hour'] }, 'invalid filters: until expects a timestamp or duration']
+  ]
+  for (const [filters, message] of cases) {
+    t.same(validateQuery(route('container.prune'), parseQuery('filters=' + encodeURIComponent(JSON.stringify(filters)))), { ok: false, message }, message)
+  }
 })

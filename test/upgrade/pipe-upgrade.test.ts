@@ -3,7 +3,7 @@
 import net from 'node:net'
 import t from 'tap'
 import { parseUpstream } from '../../src/upstream/target'
-import { pipeUpgrade, type PipeUpgradeOptions, type PipeUpgradeResult } from '../../src/upstream/upgrade'
+import { pipeUpgrade, type PipeUpgradeOptions, type PipeUpgradeResult } from '../../src/upgrade/pipe'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
 

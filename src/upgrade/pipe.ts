@@ -1,10 +1,11 @@
+import { dockerErrorResponse } from '../errors'
 import http from 'node:http'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { Socket } from 'node:net'
 import { TLSSocket } from 'node:tls'
-import { connectRaw, type UpstreamTarget } from './target'
-import type { CallOutcome } from './call'
+import { connectRaw, type UpstreamTarget } from '../upstream/target'
+import type { CallOutcome } from '../upstream/call'
 
 /**
  * HTTP upgrade pass-through for the hijacked endpoints: `POST /containers/{id}/attach`,
@@ -204,10 +205,8 @@ export async function pipeUpgrade (opts: PipeUpgradeOptions): Promise<PipeUpgrad
       upstreamReq.destroy()
       upstream?.destroy()
       if (!respond(code, { error: cause })) { client.destroy(); return }
-      const payload = JSON.stringify({ message })
-      const reason = code === 504 ? 'Gateway Timeout' : 'Bad Gateway'
       if (client.writable) {
-        client.write(`HTTP/1.1 ${code} ${reason}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(payload)}\r\nConnection: close\r\n\r\n${payload}`)
+        client.write(dockerErrorResponse(code, code === 504 ? 'Gateway Timeout' : 'Bad Gateway', message))
         endClient()
       } else {
         client.destroy()

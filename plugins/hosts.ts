@@ -5,8 +5,11 @@ import type { Config } from '../src/config/schema'
 import type { HostRegistry } from '../src/upstream/hosts'
 
 /**
- * Reload the host list without a restart on SIGHUP (the Unix convention
- * for "re-read your configuration", as nginx and haproxy do): the config
+ * The Docker hosts (src/upstream/hosts.ts) over the app's life: their
+ * background health checks start once the server is ready and stop before it
+ * closes, and `app.reloadHosts()` re-reads the host list without a restart
+ * (the CLI calls it on SIGHUP, the Unix convention for "re-read your
+ * configuration", as nginx and haproxy do; signals are the CLI's): the config
  * file is read and validated again; new hosts are opened and checked,
  * removed ones stop taking calls at once and their pools drain. Only the
  * host list (`hosts`, `upstream`, `defaultHost`, `healthCheck`,
@@ -17,23 +20,25 @@ import type { HostRegistry } from '../src/upstream/hosts'
  * list stays in force rather than a typo emptying the fleet.
  */
 
-export interface HostsReloadOptions {
+export interface HostsOptions {
   hosts: HostRegistry
   /** Reads the configuration again; default: loadConfig(process.env). */
   load?: () => Config
-  signal?: NodeJS.Signals
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Re-read the configuration and apply its host list (what SIGHUP does). */
+    /** Re-read the configuration and apply its host list (the CLI calls it on SIGHUP). */
     reloadHosts: () => Promise<void>
   }
 }
 
-async function hostsReload (fastify: FastifyInstance, opts: HostsReloadOptions): Promise<void> {
+async function hosts (fastify: FastifyInstance, opts: HostsOptions): Promise<void> {
   const load = opts.load ?? (() => loadConfig(process.env))
-  const signal = opts.signal ?? 'SIGHUP'
+  fastify.addHook('onReady', async () => { await opts.hosts.startHealthChecks() })
+  // The registry's own close (app.ts) stops the checks too; stopping here
+  // first keeps a check from starting against pools being closed.
+  fastify.addHook('preClose', async () => { await opts.hosts.stopHealthChecks() })
   // Reloads run one at a time: two quick SIGHUPs must not open a host twice.
   let chain: Promise<void> = Promise.resolve()
 
@@ -51,10 +56,6 @@ async function hostsReload (fastify: FastifyInstance, opts: HostsReloadOptions):
     await chain
   }
   fastify.decorate('reloadHosts', reloadHosts)
-
-  const onSignal = (): void => { void reloadHosts() }
-  process.on(signal, onSignal)
-  fastify.addHook('onClose', async () => { process.removeListener(signal, onSignal) })
 }
 
-export default fp(hostsReload, { name: 'docker-gateway-hosts-reload', fastify: '5.x' })
+export default fp(hosts, { name: 'docker-gateway-hosts', fastify: '5.x' })

@@ -1,9 +1,10 @@
 import fp from 'fastify-plugin'
 import fastifyJwt, { type FastifyJWTOptions } from '@fastify/jwt'
 import type { Algorithm } from 'fast-jwt'
-import createError from '@fastify/error'
 import { TLSSocket } from 'node:tls'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest, preParsingHookHandler, RequestPayload } from 'fastify'
+import { hasScope } from '../src/auth/scopes'
+import type { Scope } from '../src/docker/routes'
 import type { Config } from '../src/config/schema'
 import { resolveKeySource, type KeySource } from '../src/auth/keys'
 import { createJwksKeyResolver, type JwksOptions } from '../src/auth/jwks'
@@ -11,9 +12,9 @@ import { identityFromClaims } from '../src/auth/claims'
 import { TokenCache, type VerifiedIdentity } from '../src/auth/token-cache'
 import { resolveCertificate, type CertificateIdentity, type ClientCertificateGrant } from '../src/auth/client-cert'
 import {
-  challengeHeader, classifyVerifyError, missingCredentials, NOT_BEARER, REVOKED, type AuthFailure
+  challengeHeader, classifyVerifyError, insufficientScopeHeader, missingCredentials, NOT_BEARER, REVOKED, type AuthFailure
 } from '../src/auth/token-errors'
-import { Unauthorized } from '../src/errors'
+import { AuthUnavailable, scopeMissing, Unauthorized } from '../src/errors'
 
 /**
  * Who is calling. Every request except GET/HEAD of the health probes must
@@ -81,8 +82,6 @@ export function authenticateOptions (config: Config, fallbackSecret: string | un
   return opts
 }
 
-/** 503 when the identity provider's keys cannot be fetched: not the client's fault. */
-const AuthUnavailable = createError('DGW_AUTH_UNAVAILABLE', '%s', 503)
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i
 
@@ -216,4 +215,23 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
   })
 }
 
-export default fp(authenticate, { name: 'docker-gateway-authenticate', fastify: '5.x', dependencies: ['docker-gateway-request-context'] })
+/**
+ * The scope check, one named hook for every route that needs a scope: the
+ * Docker mirror, the fleet view, /policy/check and /metrics. A preParsing
+ * hook: after authentication's own preParsing refusal (an anonymous caller
+ * gets its 401, not a 403) and before the body is read. It stamps the route's
+ * label on the audit line. (A hook per route, bound to its scope and label:
+ * reading them from request.routeOptions would build that object on every
+ * request.)
+ */
+export function requireScope (scope: Scope, label: string): preParsingHookHandler {
+  return function requireScope (request: FastifyRequest, reply: FastifyReply, payload: RequestPayload, done: (err: Error | null, payload?: RequestPayload) => void): void {
+    request.gw.route = label
+    if (hasScope(request.gw.scopes, scope)) { done(null, payload); return }
+    // RFC 6750 §3.1: a 403 for want of a scope names it in the bearer challenge.
+    if (request.gw.authMethod === 'jwt') void reply.header('www-authenticate', insufficientScopeHeader(scope))
+    done(scopeMissing(scope, label))
+  }
+}
+
+export default fp(authenticate, { name: 'docker-gateway-auth', fastify: '5.x', dependencies: ['docker-gateway-audit'] })

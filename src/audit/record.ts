@@ -1,5 +1,4 @@
-import fp from 'fastify-plugin'
-import type { FastifyInstance, FastifyRequest } from 'fastify'
+import type { FastifyRequest } from 'fastify'
 
 /**
  * Per-request facts that the security path fills in as it goes, and the one
@@ -86,40 +85,3 @@ export function auditRecord (request: FastifyRequest, status: number): Record<st
   }
 }
 
-async function requestContext (fastify: FastifyInstance, opts: { write: AuditWriter, observe?: AuditWriter }): Promise<void> {
-  const { write, observe } = opts
-  fastify.decorateRequest('gw', null as unknown as GatewayContext)
-  // What the Docker mirror's hooks decided (plugins/docker.ts), on every request object alike.
-  fastify.decorateRequest('docker', null)
-  fastify.addHook('onRequest', (request, reply, done) => {
-    const length = request.headers['content-length']
-    request.gw = {
-      start: process.hrtime.bigint(),
-      decision: 'allow',
-      bytesIn: length !== undefined ? Number(length) || 0 : 0,
-      bytesOut: 0
-    }
-    reply.raw.once('close', () => {
-      const gw = request.gw
-      const status = gw.upstreamStatus ?? reply.raw.statusCode
-      if (status >= 400 && gw.decision !== 'deny' && gw.upstreamStatus === undefined) {
-        // The gateway itself refused (a step may have set only the reason): make the decision explicit.
-        // A would-deny body refused by a later step (ownership) is a deny too; wouldDeny stays listed.
-        gw.decision = 'deny'
-        if (gw.reason === undefined) gw.reason = `status ${status}`
-      }
-      if (gw.upstreamStatus === undefined && gw.bytesOut === 0) {
-        // A response the gateway made itself (an error, /healthz): its length is known.
-        // Read from fastify's reply, not the raw response: fastify hands its
-        // headers to writeHead(), which does not keep them for getHeader().
-        const length = Number(reply.getHeader('content-length'))
-        if (Number.isFinite(length)) gw.bytesOut = length
-      }
-      write(request, status)
-      if (observe !== undefined) observe(request, status)
-    })
-    done()
-  })
-}
-
-export default fp(requestContext, { name: 'docker-gateway-request-context', fastify: '5.x' })

@@ -5,7 +5,7 @@ import { policyContext } from '../src/docker/vet'
 import { routes } from '../src/docker/routes'
 import type { Config } from '../src/config/schema'
 import { rawBodyParser } from './docker'
-import { requireScope } from './scope'
+import { requireScope } from './auth'
 
 /**
  * `POST /policy/check`: explain a decision. Takes a create body and answers
