@@ -18,6 +18,8 @@ import { claimVolumes } from '../src/ownership/volumes'
 import { ownedEventFilters } from '../src/ownership/events'
 import { forgetPruned, ownedPruneFilters } from '../src/ownership/prune'
 import { relay } from '../src/upstream/relay'
+import { declaredTooLarge, limitedUpload, type Upload } from '../src/upstream/upload'
+import type { Readable } from 'node:stream'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
 import {
@@ -109,6 +111,30 @@ function hideOthersIds (request: FastifyRequest, routeId: string): ((status: num
 export function rawBodyParser (fastify: FastifyInstance, bodyLimit: number): void {
   fastify.removeAllContentTypeParsers()
   fastify.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit }, (_req, body, done) => { done(null, body) })
+}
+
+/**
+ * The scope of the rows whose body is a tar upload (docker cp): its body is
+ * never read by a parser, whatever its Content-Type (the CLI sends
+ * application/x-tar, docker-py none): the request stream is the body, piped
+ * to the daemon by sendToDaemon once every hook has passed. An answer sent
+ * before the upload was read to its end (a refusal, a 413) closes the
+ * connection, so the rest of an upload nobody wants is not read to drain it.
+ */
+export function uploadScope (fastify: FastifyInstance): void {
+  fastify.removeAllContentTypeParsers()
+  fastify.addContentTypeParser('*', (_req, payload, done) => { done(null, payload) })
+  fastify.addHook('onSend', function closeUnreadUpload (request, reply, payload, done) {
+    if (!request.raw.complete) void reply.header('connection', 'close')
+    done(null, payload)
+  })
+}
+
+/** A tar upload's body for the daemon request, bounded; an Error when its declared length is already over the limit. */
+function tarUpload (request: FastifyRequest, reply: FastifyReply, maxBytes: number): Upload | Error {
+  const tooLarge = declaredTooLarge(request.headers['content-length'], maxBytes)
+  if (tooLarge !== undefined) return tooLarge
+  return limitedUpload(request.body as Readable, maxBytes, () => { void reply.header('connection', 'close') })
 }
 
 /**
@@ -334,6 +360,8 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
   function send (request: FastifyRequest, reply: FastifyReply, call: DockerCall): void {
     const row = call.row
     const host = call.host as UpstreamHost
+    const upload = row.body === 'tar' ? tarUpload(request, reply, config.limits.archiveUploadBytes) : undefined
+    if (upload instanceof Error) { void reply.send(upload); return }
     const path = buildUpstreamPath(row, call.target ?? call.image, call.version, encodeQuery(call.params, call.filters))
     const headers: Record<string, string> = {}
     const ua = request.headers['user-agent']
@@ -343,6 +371,8 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       if (typeof v === 'string') headers[name] = v
     }
     if (call.body !== undefined) headers['content-type'] = 'application/json'
+    // Never the client's type: dockerd's ParseForm would read a form-typed body as query parameters.
+    if (upload !== undefined) headers['content-type'] = 'application/x-tar'
     const streaming = row.traffic !== 'short'
     let headersTimeout = host.timeouts.headers
     const t = call.params.get('t')
@@ -363,7 +393,8 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       method: request.method as Dispatcher.HttpMethod,
       path,
       headers,
-      body: call.body,
+      body: upload?.body ?? call.body,
+      ...(upload !== undefined ? { refusal: upload.refusal } : {}),
       headersTimeout,
       bodyTimeout: streaming ? 0 : host.timeouts.body,
       stream: streaming,
@@ -384,10 +415,10 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
     })
   }
 
-  for (const row of routes) {
+  function addRow (scope: FastifyInstance, row: RouteDef): void {
     const preParsing = requireScope(row.scope, row.template)
     for (const prefix of ROUTE_PREFIXES) {
-      fastify.route({
+      scope.route({
         method: row.method,
         url: routeUrl(row, prefix),
         schema: { ...routeSchema(row, prefix), operationId: operationId(row, prefix), tags: ['docker'], security: [{ bearer: [row.scope] }, { mutualTLS: [] }] },
@@ -399,6 +430,11 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       })
     }
   }
+  for (const row of routes) if (row.body !== 'tar') addRow(fastify, row)
+  await fastify.register(async (scope: FastifyInstance) => {
+    uploadScope(scope)
+    for (const row of routes) if (row.body === 'tar') addRow(scope, row)
+  })
 }
 
 /** A unique OpenAPI operationId per row and prefix: `container.inspect`, `container.inspect@v`, `@host`, `@host+v` (@fastify/swagger suffixes HEAD rows with -head). */

@@ -24,6 +24,14 @@ export const QueryInvalid = createError('DGW_QUERY_INVALID', '%s', 400)
 export const BodyInvalid = createError('DGW_BODY_INVALID', '%s', 400)
 export const MediaTypeUnsupported = createError('DGW_MEDIA_TYPE', '%s', 415)
 export const PayloadTooLarge = createError('DGW_PAYLOAD_TOO_LARGE', 'request body is larger than %s bytes', 413)
+/**
+ * A docker cp upload over limits.archiveUploadBytes. Refused before anything
+ * is sent when its Content-Length says so; otherwise cut where it passes the
+ * limit, which fails the daemon's extraction (the daemon answers nothing to a
+ * body that ends mid-stream), so the message says what may have been written.
+ */
+export const ArchiveTooLarge = createError('DGW_ARCHIVE_TOO_LARGE', 'the archive is larger than limits.archiveUploadBytes (%s bytes)%s', 413)
+export const ArchiveCompressed = createError('DGW_ARCHIVE_COMPRESSED', 'compressed archives are not accepted: send a plain tar (the daemon would decompress it on its host, beyond limits.archiveUploadBytes)', 415)
 export const NoSuchExec = createError('DGW_NO_SUCH_EXEC', 'No such exec instance: %s', 404)
 export const RequestTimeout = createError('DGW_REQUEST_TIMEOUT', 'request timed out', 408)
 /** An upgrade handler was asked for the socket of a request that did not ask for an upgrade (a gateway bug). */

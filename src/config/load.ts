@@ -41,6 +41,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_STREAMS_PER_PRINCIPAL: 'limits.streamsPerPrincipal',
   GATEWAY_STREAM_KEEPALIVE: 'limits.streamKeepAliveMs',
   GATEWAY_STREAM_IDLE_TIMEOUT: 'limits.streamIdleTimeoutMs',
+  GATEWAY_ARCHIVE_UPLOAD_BYTES: 'limits.archiveUploadBytes',
   // --- Authentication, rate limit, audit (issue 3) ---
   GATEWAY_JWT_SECRET: 'jwtSecret',
   GATEWAY_JWT_SECRET_FILE: 'jwtSecretFile',

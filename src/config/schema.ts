@@ -172,6 +172,13 @@ export const ConfigSchema = Type.Object({
     streamKeepAliveMs: Type.Integer({ minimum: 1000, maximum: 7_200_000, default: 60_000 }),
     /** A hijacked stream with no byte in either direction for this long is closed on both sides; 0 turns it off. */
     streamIdleTimeoutMs: Type.Integer({ minimum: 0, maximum: 604_800_000, default: 3_600_000 }),
+    /**
+     * Largest tar a `docker cp` into a container (PUT /containers/{id}/archive) may send, in bytes.
+     * Streamed, never held by the gateway; an upload over it is cut before the first tar entry that does not
+     * fit whole and answered 413, and the daemon's extraction fails (the entries before the cut stay, whole).
+     * The upload must also end within limits.requestTimeoutMs.
+     */
+    archiveUploadBytes: Type.Integer({ minimum: 1024, maximum: 1024 ** 4, default: 1024 ** 3 }),
     /** At most one log line per limit in this interval. */
     logIntervalMs: Type.Integer({ minimum: 1000, maximum: 3_600_000, default: 60_000 })
   }, { default: {}, additionalProperties: false }),

@@ -47,6 +47,10 @@ export function checkBody (route: RouteDef, request: FastifyRequest): BodyCheck 
     // a body here could carry what the query validation never saw.
     return { ok: false, status: 400, message: `${route.template.split(' ')[1] as string} takes no request body` }
   }
+  if (route.body === 'tar') {
+    // Never read here: the tar streams to the daemon (src/upstream/upload.ts).
+    return present ? { ok: true } : { ok: false, status: 400, message: 'request body is required (a tar archive)' }
+  }
   if (!present) {
     // exec start and update may be sent empty by some clients; create may not.
     return route.body === 'create' || route.body === 'exec'

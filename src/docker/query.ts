@@ -30,6 +30,12 @@ import { parsePsArgs } from './ps-args'
  *   distribution code, which connects to the registry the reference names:
  *   the pull policy (src/policy/image.ts checkPull) decides the whole
  *   reference against the allow-list before anything is forwarded.
+ * - containerPath (docker cp): dockerd joins it to `/` and cleans it, so
+ *   `..` cannot climb above the container's root, then resolves its
+ *   directory inside the container's root filesystem with every symlink
+ *   scoped to that root (container.ResolvePath, symlink.FollowSymlinkInScope).
+ *   Any path text is therefore a path in the container; the gateway refuses
+ *   only what is malformed: empty, longer than PATH_MAX, control characters.
  */
 
 /** Filter names `GET /containers/json` documents (Engine API v1.41-v1.55). */
@@ -112,6 +118,10 @@ const IMAGE_REF = /^[A-Za-z0-9._:@/[\]-]{0,512}$/
 /** The OCI platform keys dockerd decodes (ocispec.Platform), each a short string; os.features a list of them. */
 const OCI_PLATFORM_KEYS = new Set(['architecture', 'os', 'os.version', 'variant'])
 const OCI_VALUE = /^[A-Za-z0-9._+-]{0,64}$/
+/** Linux PATH_MAX, in bytes: no longer path can name a file. */
+export const CONTAINER_PATH_MAX = 4096
+// NUL ends a path in every syscall; other control characters are no file name a client means.
+const CONTROL = /[\x00-\x1f\x7f]/
 /** Names that read as a container ID or short ID (docker ps shows 12 hex digits). */
 const ID_LIKE_NAME = /^[0-9a-f]{12,64}$/
 
@@ -165,6 +175,7 @@ function checkValue (kind: ParamKind, name: string, value: string): string | und
     case 'imageRef': return IMAGE_REF.test(value) ? undefined : `invalid reference format for "${name}"`
     case 'ociPlatform': return ociPlatform(value) === undefined ? `invalid value for "${name}": expected a JSON OCI platform such as {"os":"linux","architecture":"amd64"}` : undefined
     case 'refused':
+    case 'containerPath': return containerPathProblem(name, value)
     case 'filters':
     case 'eventFilters':
     case 'pruneFilters':
@@ -185,6 +196,12 @@ function ociPlatform (raw: string): string | undefined {
     else return undefined
   }
   return JSON.stringify(out)
+}
+
+function containerPathProblem (name: string, value: string): string | undefined {
+  if (Buffer.byteLength(value) > CONTAINER_PATH_MAX) return `invalid value for "${name}": longer than ${CONTAINER_PATH_MAX} bytes`
+  if (CONTROL.test(value)) return `invalid value for "${name}": a path in the container holds no control characters`
+  return undefined
 }
 
 /** Parse and check a `filters` value: a JSON object whose keys are documented filter names (the container list's by default). */
@@ -283,6 +300,10 @@ function decodeEscapes (s: string): string | undefined {
 export function validateQuery (route: RouteDef, query: Readonly<Record<string, string>>): QueryResult {
   const params = new Map<string, string>()
   let filters: Filters | undefined
+  for (const name of route.required) {
+    // Missing and empty are one refusal, in dockerd's wording (httputils.ArchiveFormValues: url.Values.Get gives "" for both).
+    if (query[name] === undefined || query[name] === '') return { ok: false, message: `bad parameter: ${name} cannot be empty` }
+  }
   for (const name in route.query) {
     const value = query[name]
     if (value === undefined) continue

@@ -70,7 +70,8 @@ const KIND_DOCS: Readonly<Record<ParamKind, string>> = {
   imageFilters: 'JSON object of image filter names (before, dangling, label, reference, since, until) to lists of strings',
   imageRef: 'image name, tag or digest; the whole reference must match policy.imageAllowList',
   ociPlatform: 'JSON OCI platform, e.g. {"os":"linux","architecture":"amd64"}',
-  refused: 'refused (403): not available through this gateway'
+  refused: 'refused (403): not available through this gateway',
+  containerPath: 'path in the container, absolute or relative to its /; at most 4096 bytes, no control characters'
 }
 
 /** Path parameter patterns; a value outside them never reaches a hook. */
@@ -95,7 +96,10 @@ export function routeSchema (row: RouteDef, prefix: string): RouteSchema {
   const schema: RouteSchema = {}
   if (Object.keys(params).length > 0) schema.params = Type.Object(params)
   const query: Record<string, TSchema> = {}
-  for (const [name, kind] of Object.entries(row.query)) query[name] = Type.Optional(Type.String({ description: KIND_DOCS[kind] }))
+  for (const [name, kind] of Object.entries(row.query)) {
+    const value = Type.String({ description: KIND_DOCS[kind] })
+    query[name] = row.required.includes(name) ? value : Type.Optional(value)
+  }
   // Parameters no rule names are dropped, as dockerd ignores what it does not read.
   if (Object.keys(query).length > 0) schema.querystring = Type.Object(query, { additionalProperties: true })
   return schema

@@ -25,16 +25,21 @@ export type Scope = 'containers:read' | 'containers:write' | 'containers:export'
  * - imageRef: an image name, tag or digest (bounded text; the pull policy parses it)
  * - ociPlatform: a JSON OCI platform ({"os", "architecture", "variant", ...}), re-serialised
  * - refused: any value is refused with a 403 (a capability the gateway does not give, e.g. image import)
+ * - containerPath: a path inside a container (docker cp), absolute or relative
+ *   to its `/`; bounded, no control characters (query.ts says why no more)
  */
-export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'eventFilters' | 'pruneFilters' | 'imageFilters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'unixTime' | 'condition' | 'platform' | 'ociPlatform' | 'detachKeys' | 'imageRef' | 'refused'
+export type ParamKind = 'bool' | 'off' | 'int' | 'seconds' | 'ttySize' | 'filters' | 'eventFilters' | 'pruneFilters' | 'imageFilters' | 'signal' | 'containerName' | 'psArgs' | 'tail' | 'timestamp' | 'unixTime' | 'condition' | 'platform' | 'ociPlatform' | 'detachKeys' | 'imageRef' | 'refused' | 'containerPath'
 
 /**
  * Which body a route accepts. Routes marked 'none' refuse any body: the
  * daemon lets an application/x-www-form-urlencoded body override query
  * parameters (net/http ParseForm), and old API versions read a HostConfig
  * from the body of /start.
+ * 'tar' (docker cp into a container) is the one body that is not read by the
+ * gateway: it streams to the daemon as it arrives, bounded by
+ * limits.archiveUploadBytes (src/upstream/upload.ts).
  */
-export type BodyKind = 'none' | 'create' | 'update' | 'exec' | 'execStart'
+export type BodyKind = 'none' | 'create' | 'update' | 'exec' | 'execStart' | 'tar'
 
 /**
  * - short: answered at once; finite headers and body timeouts, short-call pool
@@ -52,11 +57,13 @@ export type Target = 'none' | 'container' | 'exec' | 'image'
 
 export interface RouteDef {
   readonly id: string
-  readonly method: 'GET' | 'HEAD' | 'POST' | 'DELETE'
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE'
   /** Path segments after the optional version prefix; ':id' and ':exec' are parameters. */
   readonly segments: readonly string[]
   readonly scope: Scope
   readonly query: Readonly<Record<string, ParamKind>>
+  /** Query parameters that must be present (and not empty): refused with 400 otherwise, as dockerd refuses them. */
+  readonly required: readonly string[]
   /**
    * Parameters the Engine API documents for this endpoint that are NOT
    * forwarded, each with the reason. Every documented parameter is either in
@@ -85,9 +92,10 @@ export interface RouteDef {
   readonly queryPolicy?: 'pull'
 }
 
-type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query' | 'dropped' | 'forwardHeaders' | 'queryPolicy'> & {
+type RouteInput = Omit<RouteDef, 'segments' | 'template' | 'target' | 'body' | 'traffic' | 'query' | 'required' | 'dropped' | 'forwardHeaders' | 'queryPolicy'> & {
   path: string
   query?: Record<string, ParamKind>
+  required?: string[]
   dropped?: Record<string, string>
   body?: BodyKind
   traffic?: Traffic
@@ -104,6 +112,7 @@ function route (input: RouteInput): RouteDef {
     segments,
     scope: input.scope,
     query: input.query ?? {},
+    required: input.required ?? [],
     dropped: input.dropped ?? {},
     body: input.body ?? 'none',
     traffic: input.traffic ?? 'short',
@@ -146,6 +155,18 @@ export const routes: readonly RouteDef[] = [
   }),
   route({ id: 'container.changes', method: 'GET', path: '/containers/:id/changes', scope: READ }),
   route({ id: 'container.export', method: 'GET', path: '/containers/:id/export', scope: EXPORT, traffic: 'stream' }),
+  // docker cp (issue 13 item 3). dockerd resolves `path` inside the
+  // container's root filesystem with symlinks scoped to it, and extracts an
+  // upload in a chroot of that root (SECURITY.md, "docker cp"). GET streams
+  // the tar out; PUT streams it in, unread by the gateway and bounded
+  // (limits.archiveUploadBytes); HEAD answers the path's stat in the
+  // X-Docker-Container-Path-Stat header, relayed like every daemon header.
+  route({ id: 'container.archive', method: 'GET', path: '/containers/:id/archive', scope: EXPORT, traffic: 'stream', query: { path: 'containerPath' }, required: ['path'] }),
+  route({ id: 'container.archiveStat', method: 'HEAD', path: '/containers/:id/archive', scope: EXPORT, query: { path: 'containerPath' }, required: ['path'] }),
+  route({
+    id: 'container.archivePut', method: 'PUT', path: '/containers/:id/archive', scope: WRITE, traffic: 'stream', body: 'tar',
+    query: { path: 'containerPath', noOverwriteDirNonDir: 'bool', copyUIDGID: 'bool' }, required: ['path']
+  }),
   route({ id: 'container.stats', method: 'GET', path: '/containers/:id/stats', scope: READ, traffic: 'stream', query: { stream: 'bool', 'one-shot': 'bool' } }),
   route({ id: 'container.start', method: 'POST', path: '/containers/:id/start', scope: WRITE, query: { detachKeys: 'detachKeys' } }),
   // stop and restart answer only once the container has stopped, up to `t`

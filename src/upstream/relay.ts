@@ -68,7 +68,8 @@ export interface RelayOptions {
   method: Dispatcher.HttpMethod
   path: string
   headers: Record<string, string>
-  body?: string | Buffer
+  /** A Readable (a docker cp upload, src/upstream/upload.ts) is sent as it is read, chunked, paced by the daemon socket. */
+  body?: string | Buffer | Readable
   headersTimeout: number
   bodyTimeout: number
   /** A stream: relayed as it arrives, headers flushed at once. */
@@ -78,6 +79,12 @@ export interface RelayOptions {
    * such bodies are small JSON (a short answer, gathered whole).
    */
   rewriteError?: (status: number, body: Buffer) => Buffer
+  /**
+   * Asked when the daemon's answer starts: an error to send in its place, the
+   * daemon's body discarded (a docker cp upload the gateway cut: the daemon's
+   * failure is the consequence, the client is told the cause).
+   */
+  refusal?: () => (Error & { statusCode: number }) | undefined
   /** Sees a short answer's gathered body as it is sent (prune's answer: the ids to forget). */
   onAnswer?: (status: number, body: Buffer) => void
   onDone: (stats: RelayStats) => void
@@ -109,6 +116,8 @@ class Relay implements Dispatcher.DispatchHandler {
   private gathered = 0
   private body: DaemonBody | undefined
   private paused = false
+  /** The daemon's answer was replaced (opts.refusal): its body is read and dropped. */
+  private replaced = false
 
   constructor (private readonly opts: RelayOptions) {
     opts.reply.raw.once('close', this.onClientClose)
@@ -152,6 +161,13 @@ class Relay implements Dispatcher.DispatchHandler {
     if (statusCode < 200) return // 1xx informational: wait for the final response
     this.stats.status = statusCode
     this.stats.headersSeconds = Number(process.hrtime.bigint() - this.started) / 1e9
+    const refusal = this.opts.refusal?.()
+    if (refusal !== undefined) {
+      this.replaced = true
+      this.stats.status = refusal.statusCode
+      void this.opts.reply.send(refusal)
+      return
+    }
     // A short answer is sent whole by fastify, with its own length; a stream and a HEAD answer keep the daemon's.
     relayHeaders(this.opts.reply, headers, this.opts.stream || this.opts.method === 'HEAD')
     if (this.opts.stream) this.startStream([])
@@ -168,6 +184,7 @@ class Relay implements Dispatcher.DispatchHandler {
   }
 
   onResponseData (controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.replaced) return
     this.stats.bytesOut += chunk.length
     if (this.chunks !== undefined) {
       this.chunks.push(chunk)
@@ -184,6 +201,7 @@ class Relay implements Dispatcher.DispatchHandler {
 
   onResponseEnd (): void {
     if (this.finished) return
+    if (this.replaced) { this.done(); return }
     const chunks = this.chunks
     if (chunks !== undefined) {
       let body = chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks)
@@ -202,7 +220,17 @@ class Relay implements Dispatcher.DispatchHandler {
 
   onResponseError (_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.finished) return
+    if (this.replaced) { this.done(); return }
     if (this.body === undefined) {
+      const own = requestBodyRefusal(err)
+      if (own !== undefined) {
+        // The gateway refused the request body on its way (an upload over its
+        // limit): the client's doing, not the daemon's, so no breaker failure.
+        this.stats.status = own.statusCode
+        this.done()
+        void this.opts.reply.send(own)
+        return
+      }
       // Nothing sent yet: the client gets a Docker-shaped 502/504.
       const mapped = upstreamError(err as NodeJS.ErrnoException, this.opts.hostName)
       this.stats.status = mapped.statusCode
@@ -215,6 +243,12 @@ class Relay implements Dispatcher.DispatchHandler {
     this.done(err)
     this.body.destroy(err)
   }
+}
+
+/** A gateway error (DGW_*) that a streamed request body failed with, as undici reports it. */
+function requestBodyRefusal (err: Error): (Error & { statusCode: number }) | undefined {
+  const e = err as Error & { code?: string, statusCode?: number }
+  return e.code?.startsWith('DGW_') === true && e.statusCode !== undefined ? e as Error & { statusCode: number } : undefined
 }
 
 export function relay (opts: RelayOptions): void {

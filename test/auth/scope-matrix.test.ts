@@ -11,6 +11,7 @@ import { requireDaemon } from '../helpers/env'
 import { cleanupLabel, testLabel } from '../helpers/docker'
 import { startAuthGateway, type AuthGateway } from './fixtures/gateway'
 import { claims, hs256 } from './fixtures/tokens'
+import { makeTar } from '../helpers/tar'
 
 const d = requireDaemon(t)
 
@@ -21,6 +22,8 @@ interface Call {
   method: string
   path: string
   body?: unknown
+  /** A tar (docker cp's upload), sent as it is. */
+  tar?: Buffer
   upgrade?: 'tcp' | 'websocket'
 }
 
@@ -29,10 +32,14 @@ interface Result { status: number, body: any }
 async function call (gw: AuthGateway, c: Call, scope: string): Promise<Result> {
   const headers: Record<string, string> = { authorization: `Bearer ${token(scope)}` }
   if (c.upgrade !== undefined) return await upgrade(gw, c, headers)
-  let body: string | undefined
+  let body: string | Buffer | undefined
   if (c.body !== undefined) {
     body = JSON.stringify(c.body)
     headers['content-type'] = 'application/json'
+  }
+  if (c.tar !== undefined) {
+    body = c.tar
+    headers['content-type'] = 'application/x-tar'
   }
   const res = await request(`${gw.url}${c.path}`, { method: c.method as 'GET', headers, body })
   const text = c.method === 'HEAD' ? '' : await res.body.text()
@@ -105,6 +112,9 @@ if (d !== undefined) {
       { id: 'container.logs', method: 'GET', call: () => ({ method: 'GET', path: `/containers/${running}/logs?stdout=1&tail=1` }), ok: [200] },
       { id: 'container.changes', method: 'GET', call: () => ({ method: 'GET', path: `/containers/${running}/changes` }), ok: [200] },
       { id: 'container.export', method: 'GET', call: () => ({ method: 'GET', path: `/containers/${toDelete}/export` }), ok: [200] },
+      { id: 'container.archivePut', method: 'PUT', call: () => ({ method: 'PUT', path: `/containers/${running}/archive?path=/`, tar: makeTar([{ name: 'mx-cp', body: 'copied' }]) }), ok: [200] },
+      { id: 'container.archiveStat', method: 'HEAD', call: () => ({ method: 'HEAD', path: `/containers/${running}/archive?path=/mx-cp` }), ok: [200] },
+      { id: 'container.archive', method: 'GET', call: () => ({ method: 'GET', path: `/containers/${running}/archive?path=/mx-cp` }), ok: [200] },
       { id: 'container.stats', method: 'GET', call: () => ({ method: 'GET', path: `/containers/${running}/stats?stream=0` }), ok: [200] },
       { id: 'container.start', method: 'POST', call: () => ({ method: 'POST', path: `/containers/${toStart}/start` }), ok: [204] },
       { id: 'container.stop', method: 'POST', call: () => ({ method: 'POST', path: `/containers/${toStop}/stop?t=1` }), ok: [204] },
@@ -145,8 +155,9 @@ if (d !== undefined) {
         const res = await gw.app.inject({
           method: c.method as 'GET',
           url: c.path,
-          headers: { authorization: `Bearer ${token(scope)}`, ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}) },
-          ...(c.body !== undefined ? { payload: JSON.stringify(c.body) } : {})
+          headers: { authorization: `Bearer ${token(scope)}`, ...(c.body !== undefined ? { 'content-type': 'application/json' } : {}), ...(c.tar !== undefined ? { 'content-type': 'application/x-tar' } : {}) },
+          ...(c.body !== undefined ? { payload: JSON.stringify(c.body) } : {}),
+          ...(c.tar !== undefined ? { payload: c.tar } : {})
         })
         t.equal(res.statusCode, 403, `${route.template} with scope "${scope}": 403`)
         if (c.method !== 'HEAD') t.same(res.json(), { message: `token lacks the scope "${needed}" needed for ${route.template}` }, `${route.template}: names ${needed}`)

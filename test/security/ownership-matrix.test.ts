@@ -5,6 +5,7 @@ import { routes, type RouteDef } from '../../src/docker/routes'
 import { startGateway } from '../helpers/gateway'
 import { requireDaemon } from '../helpers/env'
 import { docker, testLabel, cleanupLabel } from '../helpers/docker'
+import { makeTar } from '../helpers/tar'
 import { requestHead, talk } from './raw-http'
 
 /**
@@ -78,16 +79,20 @@ if (d !== undefined) {
       return { status, body }
     }
     const query = (route: RouteDef): string => {
-      const values: Record<string, string> = { name: `stolen-${run}`, h: '20', w: '20', stdout: '1', stderr: '1', stream: '1', stdin: '1', signal: 'KILL', t: '1', force: '1' }
+      // `path` (docker cp) is required: without it the call would be a 400 before the ownership step.
+      const values: Record<string, string> = { path: '/tmp', name: `stolen-${run}`, h: '20', w: '20', stdout: '1', stderr: '1', stream: '1', stdin: '1', signal: 'KILL', t: '1', force: '1' }
       const q = Object.keys(route.query).filter(k => values[k] !== undefined).map(k => `${k}=${values[k] as string}`)
       return q.length > 0 ? `?${q.join('&')}` : ''
     }
-    const bodyFor = (route: RouteDef): string | undefined => ({
+    // docker cp's upload: a file that must never appear in B's containers.
+    const intruderTar = makeTar([{ name: 'intruder', body: 'written by A' }])
+    const bodyFor = (route: RouteDef): string | Buffer | undefined => ({
       none: undefined,
       create: undefined,
       update: JSON.stringify({ CpuShares: 512, RestartPolicy: { Name: 'always' } }),
       exec: JSON.stringify({ Cmd: ['touch', '/tmp/intruder'], AttachStdout: true }),
-      execStart: JSON.stringify({ Detach: true, Tty: false })
+      execStart: JSON.stringify({ Detach: true, Tty: false }),
+      tar: intruderTar
     })[route.body]
     const pathFor = (route: RouteDef, ref: string): string => '/' + route.segments.map(s => s === ':id' || s === ':exec' ? ref : s).join('/') + query(route)
 
@@ -96,7 +101,7 @@ if (d !== undefined) {
       const path = pathFor(route, ref)
       const body = bodyFor(route)
       const headers: Record<string, string | number> = { Authorization: `Bearer ${tokens[who]}` }
-      if (body !== undefined) Object.assign(headers, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) })
+      if (body !== undefined) Object.assign(headers, { 'Content-Type': route.body === 'tar' ? 'application/x-tar' : 'application/json', 'Content-Length': Buffer.byteLength(body) })
       if (upgrade) {
         if (route.id === 'container.attachWs') {
           Object.assign(headers, { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Key': 'dGhlIHNhbXBsZSBub25jZQ==', 'Sec-WebSocket-Version': '13' })
@@ -151,6 +156,10 @@ if (d !== undefined) {
       t.notMatch(JSON.stringify(top.body.Processes), /intruder|exec-ran/, 'no process of A in the container')
       const list = await docker<Array<{ Names: string[] }>>('/containers/json', { query: { all: true, filters: { name: [`stolen-${run}`] } } })
       t.same(list.body, [], 'no container was renamed to the name A chose')
+      for (const [which, id] of Object.entries(ids)) {
+        const stat = await docker(`/containers/${id}/archive`, { method: 'HEAD', query: { path: '/tmp/intruder' } })
+        t.equal(stat.status, 404, `docker cp wrote nothing into B's ${which} container`)
+      }
     })
 
     await t.test('admin is allowed (the positive row)', async t => {

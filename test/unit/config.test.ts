@@ -89,6 +89,7 @@ t.test('limits: safe defaults, each settable from the environment', async t => {
   t.equal(d.streamKeepAliveMs, 60_000)
   t.equal(d.streamIdleTimeoutMs, 3_600_000)
   t.equal(d.logIntervalMs, 60_000)
+  t.equal(d.archiveUploadBytes, 1024 ** 3, 'docker cp uploads: 1 GiB')
   const c = loadConfig({
     GATEWAY_MAX_CONNECTIONS: '100',
     GATEWAY_MAX_CONNECTIONS_PER_ADDRESS: '5',
@@ -98,9 +99,10 @@ t.test('limits: safe defaults, each settable from the environment', async t => {
     GATEWAY_STREAMS_PER_PRINCIPAL: '3',
     GATEWAY_CONNECTIONS_PER_PRINCIPAL: '7',
     GATEWAY_STREAM_KEEPALIVE: '10000',
-    GATEWAY_STREAM_IDLE_TIMEOUT: '0'
+    GATEWAY_STREAM_IDLE_TIMEOUT: '0',
+    GATEWAY_ARCHIVE_UPLOAD_BYTES: '65536'
   }, () => false).limits
-  t.same(c, { maxConnections: 100, maxConnectionsPerAddress: 5, headersTimeoutMs: 2000, requestTimeoutMs: 0, keepAliveTimeoutMs: 5000, connectionsPerPrincipal: 7, streamsPerPrincipal: 3, streamKeepAliveMs: 10_000, streamIdleTimeoutMs: 0, logIntervalMs: 60_000 })
+  t.same(c, { maxConnections: 100, maxConnectionsPerAddress: 5, headersTimeoutMs: 2000, requestTimeoutMs: 0, keepAliveTimeoutMs: 5000, connectionsPerPrincipal: 7, streamsPerPrincipal: 3, streamKeepAliveMs: 10_000, streamIdleTimeoutMs: 0, archiveUploadBytes: 65536, logIntervalMs: 60_000 })
   t.throws(() => loadConfig({ GATEWAY_STREAMS_PER_PRINCIPAL: '0' }), /limits\.streamsPerPrincipal \(from GATEWAY_STREAMS_PER_PRINCIPAL\)/, 'a cap of 0 streams is refused, not "unlimited"')
   t.throws(() => loadConfig({ GATEWAY_CONNECTIONS_PER_PRINCIPAL: '0' }), /limits\.connectionsPerPrincipal \(from GATEWAY_CONNECTIONS_PER_PRINCIPAL\)/, 'a cap of 0 connections is refused, not "unlimited"')
   t.throws(() => loadConfig({ GATEWAY_HEADERS_TIMEOUT: '100' }), /limits\.headersTimeoutMs/, 'a header deadline under 500 ms is refused')
