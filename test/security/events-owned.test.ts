@@ -17,6 +17,17 @@ import { cleanEnv, describeRun, dockerConfigDir, runProcess, USER_SCOPES } from 
  */
 
 const DOCKER = '/usr/local/bin/docker'
+/** Debian's python3-docker (docker-py), not a pyenv python earlier on PATH. */
+const PYTHON = '/usr/bin/python3'
+/** docker-py's client.events() over a closed window, one JSON event per line. */
+const EVENTS_PY = `
+import json, sys, docker
+url, token, since, until = sys.argv[1:5]
+client = docker.DockerClient(base_url=url, version='1.41', timeout=60)
+client.api.headers['Authorization'] = 'Bearer ' + token
+for event in client.events(since=int(since), until=int(until), decode=True):
+    print(json.dumps(event))
+`
 const OWNER = 'docker-gateway.owner'
 
 interface Event { Type: string, Action: string, Actor: { ID: string, Attributes: Record<string, string> } }
@@ -99,6 +110,15 @@ if (d !== undefined) {
       t.ok(aliceWatch.events.every(e => e.Type === 'container' && e.Actor.Attributes[OWNER] === who.alice), 'every event is one of her own containers\'')
       t.notOk(aliceWatch.text().includes(ids.bob), 'bob\'s id appears nowhere')
       t.notOk(aliceWatch.text().includes(name.bob), 'nor his container\'s name')
+    })
+
+    await t.test('docker-py client.events(): alice, the same window, her container only', async t => {
+      const r = await runProcess(PYTHON, ['-c', EVENTS_PY, gw.url.replace('http:', 'tcp:'), tokens.alice, String(since), String(until)], { env: cleanEnv(), timeoutMs: 60_000 })
+      t.equal(r.code, 0, describeRun(r))
+      const events = r.stdout.split('\n').filter(l => l !== '').map(l => JSON.parse(l) as Event)
+      t.ok(events.some(e => e.Actor.ID === ids.alice && e.Action === 'destroy'), 'her container\'s destroy')
+      t.ok(events.every(e => e.Type === 'container' && e.Actor.Attributes[OWNER] === who.alice), 'only her own containers\' events')
+      t.notOk(r.stdout.includes(ids.bob), 'bob\'s id appears nowhere')
     })
 
     await t.test('an admin sees both principals\' events', async t => {
