@@ -5,7 +5,7 @@
  * accepts. A key's meaning is the doc comment above it in schema.ts (read
  * with the TypeScript parser), so the comment a reader of the code sees and
  * the reference say the same thing. `--check` exits 1 when the committed file differs
- * (test/unit/config-docs.test.ts runs it).
+ * (test/table/core/config-docs.test.ts runs it).
  *
  *   npx tsx scripts/gen-config-docs.ts [--check]
  */

@@ -67,7 +67,7 @@ export interface RouteDef {
   /**
    * Parameters the Engine API documents for this endpoint that are NOT
    * forwarded, each with the reason. Every documented parameter is either in
-   * `query` or here (test/security/query-decisions.test.ts checks it against
+   * `query` or here (test/table/security/query-decisions.test.ts checks it against
    * the swagger files of every supported version); parameters no version
    * documents are dropped silently, as dockerd ignores them (SDKs send extras
    * such as docker-py's `trunc_cmd`).

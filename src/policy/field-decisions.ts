@@ -13,7 +13,7 @@
  *
  * A schema field with no entry here is refused (rule `no-rule`), so a field
  * added by regenerating docker-schema.ts is never forwarded unexamined;
- * test/security/field-decisions.test.ts fails until it has a decision.
+ * test/table/security/field-decisions.test.ts fails until it has a decision.
  * docs/policy-fields.md is generated from this table (scripts/gen-policy-docs.ts).
  */
 

@@ -11,7 +11,7 @@ import type { Violation } from './types'
  *
  * Only the rules listed here can report. A rule missing from both lists is
  * enforced in report mode too (fail closed), and
- * test/policy/report.test.ts fails until it is classified.
+ * test/table/policy/report.test.ts fails until it is classified.
  */
 export const REPORTABLE_RULES: readonly string[] = [
   'annotations', 'bind-mount', 'capabilities', 'cgroup-parent', 'cpu-realtime', 'devices',

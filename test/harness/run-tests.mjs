@@ -7,7 +7,7 @@
 // counted from the per-file TAP streams (tap-parser, which ships with tap),
 // at the level of individual test points (assertions). Exit status: tap's
 // own, or 1 when the count shows a failure tap did not report.
-// Arguments are passed to tap (`npm test -- test/core/`).
+// Arguments are passed to tap (`npm test -- test/e2e/core/`).
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'

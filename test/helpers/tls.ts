@@ -1,4 +1,4 @@
-// HTTPS gateways for client tests: a throwaway CA (test/auth/fixtures/pki.ts)
+// HTTPS gateways for client tests: a throwaway CA (test/helpers/auth/pki.ts)
 // whose files are laid out the way real clients look for them, and a gateway
 // serving the CA-signed certificate through the same builder the CLI uses
 // (src/tls/material.ts httpsServerOptions).
@@ -14,7 +14,7 @@ import { buildApp } from '../../src/app'
 import { loadConfig } from '../../src/config/load'
 import type { Config } from '../../src/config/schema'
 import { httpsServerOptions, readTlsFiles } from '../../src/tls/material'
-import { clientCert, makeCa, serverCert } from '../auth/fixtures/pki'
+import { clientCert, makeCa, serverCert } from './auth/pki'
 import { mintToken, TEST_SECRET } from './gateway'
 
 interface Teardown { teardown: (fn: () => unknown) => void }
