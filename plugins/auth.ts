@@ -174,9 +174,18 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
     if (identity.allowedHosts !== undefined) gw.allowedHosts = [...identity.allowedHosts]
   }
 
-  fastify.addHook('onRequest', async (request) => {
+  /** A verified identity, unless its jti has been revoked. */
+  function admit (request: FastifyRequest, identity: VerifiedIdentity): void {
+    if (identity.jti !== undefined && opts.revocations?.isRevoked(identity.jti) === true) fail(request, REVOKED, 'jwt', 'token revoked')
+    else grant(request, identity, 'jwt')
+  }
+
+  // Callback style: a token already verified (the cache) costs no promise on
+  // every request; only a first sight of a token waits for its verification.
+  fastify.addHook('onRequest', (request, _reply, done) => {
     if (isPublic(request)) {
       request.gw.authMethod = 'none'
+      done()
       return
     }
     const cert = clientCertificate(request)
@@ -185,24 +194,24 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
     const header = request.headers.authorization
     if (header !== undefined) {
       const m = BEARER.exec(header)
-      if (m === null) return fail(request, NOT_BEARER, 'none')
+      if (m === null) { fail(request, NOT_BEARER, 'none'); done(); return }
       const token = m[1] as string
-      let identity = cache.get(token)
-      if (identity === undefined) {
-        try {
-          tokens.set(request, token)
-          identity = identityFromClaims(await request.jwtVerify())
-        } catch (err) {
-          return fail(request, classifyVerifyError(err, algorithms), 'jwt')
-        }
+      const cached = cache.get(token)
+      if (cached !== undefined) { admit(request, cached); done(); return }
+      tokens.set(request, token)
+      request.jwtVerify().then((claims) => {
+        const identity = identityFromClaims(claims)
         cache.set(token, identity)
-      }
-      if (identity.jti !== undefined && opts.revocations?.isRevoked(identity.jti) === true) return fail(request, REVOKED, 'jwt', 'token revoked')
-      return grant(request, identity, 'jwt')
+        admit(request, identity)
+      }).catch((err: unknown) => {
+        fail(request, classifyVerifyError(err, algorithms), 'jwt')
+      }).finally(done)
+      return
     }
-    if (cert?.identity !== undefined) return grant(request, cert.identity, 'mtls')
-    if (cert?.name !== undefined) fail(request, missingCredentials(`the client certificate ${cert.name} is not mapped in clientCertificates`), 'mtls')
+    if (cert?.identity !== undefined) grant(request, cert.identity, 'mtls')
+    else if (cert?.name !== undefined) fail(request, missingCredentials(`the client certificate ${cert.name} is not mapped in clientCertificates`), 'mtls')
     else fail(request, missingCredentials(), 'none')
+    done()
   })
 
   // Callback style: this runs on every request, and a sync hook costs no promise.

@@ -13,7 +13,8 @@ import { rewriteContainerRef, type ContainerRef, type VolumeRef } from '../src/p
 import { isAdmin } from '../src/auth/scopes'
 import type { ContainerResolver } from '../src/ownership/resolver'
 import type { GatewayMetrics } from '../src/metrics'
-import { authorizeContainer, authorizeExec, authorizeListFilters } from '../src/ownership/authorize'
+import { authorizeContainer, authorizeExec, authorizeListFilters, type Caller } from '../src/ownership/authorize'
+import { filterContainerRefs, scopeListFilters } from '../src/ownership/rules'
 import { claimVolumes } from '../src/ownership/volumes'
 import { ownedEventFilters } from '../src/ownership/events'
 import { forgetPruned, ownedPruneFilters } from '../src/ownership/prune'
@@ -231,10 +232,43 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
   /** A principal reaches only its own containers, addressed by full id; `done` once decided. */
   function checkOwnership (request: FastifyRequest, call: DockerCall, done: HookHandlerDoneFunction): void {
     if (resolver === undefined || !needsOwnership(call, isAdmin(request.gw.scopes))) { done(); return }
-    applyOwnership(request, call, resolver).then(() => { done() }, (err: Error & { statusCode?: number }) => {
+    const caller = { principal: request.gw.principal ?? '', admin: isAdmin(request.gw.scopes) }
+    // Filters only (a list naming no container, events, prune): decided without the daemon, and without a promise.
+    const decided = ownFilters(call, caller, resolver)
+    if (decided !== 'lookup') { done(decided); return }
+    applyOwnership(request, call, resolver, caller).then(() => { done() }, (err: Error & { statusCode?: number }) => {
       // A daemon that cannot be reached for the lookup is a 502/504 like any call to it.
       done(err.statusCode !== undefined ? err : upstreamError(err as NodeJS.ErrnoException, (call.host as UpstreamHost).name))
     })
+  }
+
+  /**
+   * The owner constraint of a call that names no container (no target, no
+   * joins, no volumes): the list's, events' and prune's filters. 'lookup'
+   * when the daemon must be asked (a list whose before/since names a container).
+   */
+  function ownFilters (call: DockerCall, caller: Caller, r: ContainerResolver): Error | undefined | 'lookup' {
+    if (call.target !== undefined || call.containerRefs.length > 0 || (call.volumeRefs?.length ?? 0) > 0) return 'lookup'
+    switch (call.row.id) {
+      case 'container.list':
+        if (filterContainerRefs(call.filters).length > 0) return 'lookup'
+        if (!caller.admin) call.filters = scopeListFilters(call.filters, caller.principal, r.ownerLabel)
+        return undefined
+      case 'events': {
+        const d = ownedEventFilters(call.filters, caller, r.ownerLabel)
+        if (!d.ok) return new EventTypeDenied(d.message)
+        if (d.filters !== undefined) call.filters = d.filters
+        return undefined
+      }
+      case 'container.prune': {
+        const filters = ownedPruneFilters(call.filters, caller, r.ownerLabel)
+        if (filters !== undefined) call.filters = filters
+        call.onAnswer = forgetPruned(r, call.host as UpstreamHost)
+        return undefined
+      }
+      default:
+        return 'lookup'
+    }
   }
 
   /** Whether the call names anything ownership decides on (an admin's list is everyone's: nothing to add). */
@@ -243,9 +277,8 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       (call.row.id === 'events' && !admin) || call.row.id === 'container.prune'
   }
 
-  async function applyOwnership (request: FastifyRequest, call: DockerCall, r: ContainerResolver): Promise<void> {
+  async function applyOwnership (request: FastifyRequest, call: DockerCall, r: ContainerResolver, caller: Caller): Promise<void> {
     const gw = request.gw
-    const caller = { principal: gw.principal ?? '', admin: isAdmin(gw.scopes) }
     const host = call.host as UpstreamHost
     const row = call.row
     if (row.target === 'container' && call.target !== undefined) {
@@ -268,14 +301,6 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       const d = await authorizeListFilters(r, host, call.filters, caller)
       if (!d.ok) throw d.status === 404 ? filterDenied(d.message) : statusError(d.status, d.message)
       if (d.filters !== undefined) call.filters = d.filters
-    } else if (row.id === 'events') {
-      const d = ownedEventFilters(call.filters, caller, r.ownerLabel)
-      if (!d.ok) throw new EventTypeDenied(d.message)
-      if (d.filters !== undefined) call.filters = d.filters
-    } else if (row.id === 'container.prune') {
-      const filters = ownedPruneFilters(call.filters, caller, r.ownerLabel)
-      if (filters !== undefined) call.filters = filters
-      call.onAnswer = forgetPruned(r, host)
     }
     // Named volumes, last (it may create them): each must be the caller's (src/ownership/volumes.ts).
     const volumes = await claimVolumes(host, call.volumeRefs ?? [], caller, r.ownerLabel)

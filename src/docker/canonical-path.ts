@@ -19,32 +19,41 @@ const VERSION = /^v1\.(0|[1-9][0-9]{0,3})$/
 /** What reads as a version prefix at all (dockerd's router: `/v{version:[0-9.]+}`). */
 const VERSION_LIKE = /^v[0-9.]+$/
 
-/** undefined when the path is canonical; else the refusal. */
+/** undefined when the path is canonical; else the refusal. (One pass over the characters: it runs on every request.) */
 export function checkCanonicalPath (rawUrl: string): PathRefusal | undefined {
   const q = rawUrl.indexOf('?')
-  const path = q === -1 ? rawUrl : rawUrl.slice(0, q)
-  if (path.includes('%')) {
+  const end = q === -1 ? rawUrl.length : q
+  if (rawUrl.lastIndexOf('%', end - 1) !== -1) {
     // No gateway path needs an escape: names, ids, host names and versions
     // are all plain ASCII. An escape can only hide a '/' or a dot-segment.
     return { status: 400, message: 'invalid request path: percent-encoded characters are not allowed' }
   }
-  if (path.charCodeAt(0) !== 47 /* / */ || path === '/') return undefined // the router's 404
-  const segments = path.split('/')
-  segments.shift()
-  for (const s of segments) {
-    if (s === '' || s === '.' || s === '..') {
+  if (rawUrl.charCodeAt(0) !== 47 /* / */ || end === 1) return undefined // the router's 404
+  // Each segment: not empty, not `.` or `..`.
+  let start = 1
+  for (let i = 1; i <= end; i++) {
+    if (i < end && rawUrl.charCodeAt(i) !== 47) continue
+    const length = i - start
+    if (length === 0 || (length <= 2 && rawUrl.charCodeAt(start) === 46 /* . */ && (length === 1 || rawUrl.charCodeAt(start + 1) === 46))) {
       return { status: 400, message: 'invalid request path: empty or dot segments are not allowed' }
     }
+    start = i + 1
   }
-  let i = 0
-  if (segments[0] === 'hosts' && segments.length > 2) {
-    const name = segments[1] as string
+  // The prefixes, only where the path has them.
+  let version = 1
+  if (rawUrl.startsWith('/hosts/')) {
+    const nameEnd = rawUrl.indexOf('/', 7)
+    if (nameEnd === -1 || nameEnd >= end) return undefined // `/hosts/{name}` alone: a route or the router's 404
+    const name = rawUrl.slice(7, nameEnd)
     if (name !== ALL_HOSTS && !HOST_NAME.test(name)) return { status: 400, message: `invalid host name "${name}"` }
-    i = 2
+    version = nameEnd + 1
   }
-  const version = segments[i]
-  if (version !== undefined && segments.length > i + 1 && VERSION_LIKE.test(version) && !VERSION.test(version)) {
-    return { status: 400, message: `invalid API version "${version}": use the form v1.N` }
+  if (rawUrl.charCodeAt(version) !== 118 /* v */) return undefined
+  const versionEnd = rawUrl.indexOf('/', version)
+  if (versionEnd === -1 || versionEnd >= end) return undefined // the last segment: not a prefix
+  const segment = rawUrl.slice(version, versionEnd)
+  if (VERSION_LIKE.test(segment) && !VERSION.test(segment)) {
+    return { status: 400, message: `invalid API version "${segment}": use the form v1.N` }
   }
   return undefined
 }

@@ -385,13 +385,30 @@ function normalise (kind: ParamKind, value: string): string | undefined {
 export function encodeQuery (params: Map<string, string>, filters?: Filters): string {
   let out = ''
   for (const [name, value] of params) {
-    const v = name === 'filters' && filters !== undefined ? JSON.stringify(filters) : value
-    out += (out === '' ? '?' : '&') + encodeURIComponent(name) + '=' + encodeURIComponent(v)
+    const v = name === 'filters' && filters !== undefined ? encodeFilters(filters) : encodeURIComponent(value)
+    out += (out === '' ? '?' : '&') + encodeURIComponent(name) + '=' + v
   }
   if (filters !== undefined && !params.has('filters')) {
-    out += (out === '' ? '?' : '&') + 'filters=' + encodeURIComponent(JSON.stringify(filters))
+    out += (out === '' ? '?' : '&') + 'filters=' + encodeFilters(filters)
   }
   return out
+}
+
+/**
+ * A `filters` value, URL-encoded, remembered by its JSON: a principal's
+ * owner filter is the same on every list call, and encoding it was most of
+ * encodeQuery's cost. At most 1024 kept (then forgotten all at once).
+ */
+const encodedFilters = new Map<string, string>()
+function encodeFilters (filters: Filters): string {
+  const json = JSON.stringify(filters)
+  let encoded = encodedFilters.get(json)
+  if (encoded === undefined) {
+    encoded = encodeURIComponent(json)
+    if (encodedFilters.size >= 1024) encodedFilters.clear()
+    encodedFilters.set(json, encoded)
+  }
+  return encoded
 }
 
 /** The upstream path: version prefix, fixed segments and the encoded target, nothing from the raw URL. */

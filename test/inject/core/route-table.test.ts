@@ -132,10 +132,10 @@ t.test('refusals before any daemon call, in Docker\'s shape', async t => {
 })
 
 t.test('checkCanonicalPath: one spelling per path', async t => {
-  const ok = ['/containers/json', '/v1.41/containers/json', '/hosts/a/v1.41/containers/json', '/version', '/vfoo/x', '/hosts', '/containers/json?x=%2F']
+  const ok = ['/containers/json', '/v1.41/containers/json', '/hosts/a/v1.41/containers/json', '/version', '/vfoo/x', '/hosts', '/containers/json?x=%2F', '/v1.041', '/hosts/Bad', '/...x/a', '/a/.b', '/?x=/./']
   for (const url of ok) t.equal(checkCanonicalPath(url), undefined, url)
   const bad: Array<[string, string]> = [
-    ['/containers%2fcreate', 'percent'], ['/containers/%2e%2e/json', 'percent'], ['/containers/web01/../../images/json', 'dot'], ['/a//b', 'empty'], ['/a/./b', 'dot'], ['/a/../b', 'dot'], ['/a/', 'empty'],
+    ['/containers%2fcreate', 'percent'], ['/a/..', 'dot'], ['/.', 'dot'], ['/a/b/.?x', 'dot'], ['/containers/%2e%2e/json', 'percent'], ['/containers/web01/../../images/json', 'dot'], ['/a//b', 'empty'], ['/a/./b', 'dot'], ['/a/../b', 'dot'], ['/a/', 'empty'],
     ['/v1.041/containers/json', 'v1.N'], ['/hosts/a/v01.41/containers/json', 'v1.N'], ['/hosts/A_B/containers/json', 'invalid host name']
   ]
   for (const [url, fragment] of bad) t.match(checkCanonicalPath(url), { status: 400, message: fragment }, url)
