@@ -93,7 +93,8 @@ export interface RelayOptions {
 /** The daemon's body as a Readable for reply.send, paced by the client. */
 class DaemonBody extends Readable {
   constructor (private readonly relay: Relay) {
-    super()
+    // Room for a few of undici's reads before the daemon is paused: fewer pause/resume round trips on a large body.
+    super({ highWaterMark: 256 * 1024 })
   }
 
   override _read (): void {
