@@ -92,9 +92,10 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
   })
 
   const limit = fastify.rateLimit()
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (request.gw.authMethod === 'none' && isPublic(request, opts.publicPaths)) return
-    await limit.call(fastify, request, reply)
+  // Callback style around the limiter's own promise: one promise per request, not two.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (request.gw.authMethod === 'none' && isPublic(request, opts.publicPaths)) { done(); return }
+    limit.call(fastify, request, reply).then(() => { done() }, done)
   })
 }
 
