@@ -4,29 +4,23 @@ import { routes, type RouteDef } from '../src/docker/routes'
 import { imageName, ROUTE_PREFIXES, routeSchema, routeUrl } from '../src/docker/route-schemas'
 import { ALL_HOSTS } from '../src/docker/names'
 import { parseVersion, versionProblem, versionRange, type VersionRange } from '../src/docker/api-version'
-import { encodeQuery, buildUpstreamPath, type Filters } from '../src/docker/query'
+import { encodeQuery, buildUpstreamPath } from '../src/docker/query'
 import { decidedQuery, routeValidatorCompiler } from '../src/docker/route-validators'
 import { bodyError, checkBody } from '../src/docker/body'
 import { checkedTop, TOP_ANSWER_LIMIT, type TopFetch } from '../src/docker/top'
 import { policyContext, vetBody } from '../src/docker/vet'
-import { rewriteContainerRef, type ContainerRef, type VolumeRef } from '../src/policy'
 import { isAdmin } from '../src/auth/scopes'
 import type { ContainerResolver } from '../src/ownership/resolver'
 import type { GatewayMetrics } from '../src/metrics'
-import { authorizeContainer, authorizeExec, authorizeListFilters, type Caller } from '../src/ownership/authorize'
-import { filterContainerRefs, scopeListFilters } from '../src/ownership/rules'
-import { claimVolumes } from '../src/ownership/volumes'
-import { ownedEventFilters } from '../src/ownership/events'
-import { forgetPruned, ownedPruneFilters } from '../src/ownership/prune'
+import type { Caller } from '../src/ownership/authorize'
+import { applyOwnership, needsOwnership, ownFilters } from '../src/ownership/call'
+import type { DockerCall } from '../src/docker/call'
 import { relay } from '../src/upstream/relay'
 import { declaredTooLarge, limitedUpload, type Upload } from '../src/upstream/upload'
 import type { Readable } from 'node:stream'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
-import {
-  containerRefDenied, notOwner, PageNotFound, policyDenied, QueryInvalid, statusError, topRefused,
-  upstreamError, VersionUnsupported, volumeDenied, filterDenied, EventTypeDenied
-} from '../src/errors'
+import { PageNotFound, policyDenied, QueryInvalid, topRefused, upstreamError, VersionUnsupported } from '../src/errors'
 import { requireScope } from './auth'
 import { markWouldDeny } from '../src/audit/record'
 
@@ -42,8 +36,9 @@ import { markWouldDeny } from '../src/audit/record'
  *                                    version ceiling), checkOwnership (own containers, by full id)
  *   handler       sendToDaemon       relay (or the upgrade pipe, or top's checked answer)
  *
- * Authentication, the rate limit, connection limits and the canonical-path
- * guard have run as the root's onRequest hooks before these. Nothing a hook
+ * Authentication, the rate limit and the connection limits have run as the
+ * root's onRequest hooks, the 401 and the canonical-path guard as its
+ * preParsing hooks, before these. Nothing a hook
  * did not decide is forwarded: the upstream request is built from the
  * validated parts, never from the client's raw URL or bytes.
  */
@@ -55,28 +50,7 @@ export interface DockerOptions {
   metrics?: GatewayMetrics
 }
 
-/** What the hooks decided about one mirrored call, filled in as they run. */
-export interface DockerCall {
-  row: RouteDef
-  /** Canonical `1.N`, if the client used a version prefix. */
-  version?: string
-  /** The container or exec the call addresses: as sent, then the resolved full id. */
-  target?: string
-  /** The image an image route names (daemon-wide: no ownership). */
-  image?: string
-  params: Map<string, string>
-  filters?: Filters
-  body?: string
-  /** The vetted body object, when refs must be rewritten to full ids before re-serialising. */
-  decoded?: Record<string, unknown>
-  /** Containers a create body joins (Links, VolumesFrom, container:<x> modes): must be the caller's. */
-  containerRefs: ContainerRef[]
-  /** Named volumes a create body mounts: must be the caller's (created owned by it when new). */
-  volumeRefs?: VolumeRef[]
-  host?: UpstreamHost
-  /** Reads the daemon's short answer as it is relayed (prune: forget the pruned ids). */
-  onAnswer?: (status: number, body: Buffer) => void
-}
+export type { DockerCall }
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -231,80 +205,15 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
 
   /** A principal reaches only its own containers, addressed by full id; `done` once decided. */
   function checkOwnership (request: FastifyRequest, call: DockerCall, done: HookHandlerDoneFunction): void {
-    if (resolver === undefined || !needsOwnership(call, isAdmin(request.gw.scopes))) { done(); return }
-    const caller = { principal: request.gw.principal ?? '', admin: isAdmin(request.gw.scopes) }
+    const caller: Caller = { principal: request.gw.principal ?? '', admin: isAdmin(request.gw.scopes) }
+    if (resolver === undefined || !needsOwnership(call, caller.admin)) { done(); return }
     // Filters only (a list naming no container, events, prune): decided without the daemon, and without a promise.
     const decided = ownFilters(call, caller, resolver)
     if (decided !== 'lookup') { done(decided); return }
-    applyOwnership(request, call, resolver, caller).then(() => { done() }, (err: Error & { statusCode?: number }) => {
+    applyOwnership(call, resolver, caller, request.gw).then(() => { done() }, (err: Error & { statusCode?: number }) => {
       // A daemon that cannot be reached for the lookup is a 502/504 like any call to it.
       done(err.statusCode !== undefined ? err : upstreamError(err as NodeJS.ErrnoException, (call.host as UpstreamHost).name))
     })
-  }
-
-  /**
-   * The owner constraint of a call that names no container (no target, no
-   * joins, no volumes): the list's, events' and prune's filters. 'lookup'
-   * when the daemon must be asked (a list whose before/since names a container).
-   */
-  function ownFilters (call: DockerCall, caller: Caller, r: ContainerResolver): Error | undefined | 'lookup' {
-    if (call.target !== undefined || call.containerRefs.length > 0 || (call.volumeRefs?.length ?? 0) > 0) return 'lookup'
-    switch (call.row.id) {
-      case 'container.list':
-        if (filterContainerRefs(call.filters).length > 0) return 'lookup'
-        if (!caller.admin) call.filters = scopeListFilters(call.filters, caller.principal, r.ownerLabel)
-        return undefined
-      case 'events': {
-        const d = ownedEventFilters(call.filters, caller, r.ownerLabel)
-        if (!d.ok) return new EventTypeDenied(d.message)
-        if (d.filters !== undefined) call.filters = d.filters
-        return undefined
-      }
-      case 'container.prune': {
-        const filters = ownedPruneFilters(call.filters, caller, r.ownerLabel)
-        if (filters !== undefined) call.filters = filters
-        call.onAnswer = forgetPruned(r, call.host as UpstreamHost)
-        return undefined
-      }
-      default:
-        return 'lookup'
-    }
-  }
-
-  /** Whether the call names anything ownership decides on (an admin's list is everyone's: nothing to add). */
-  function needsOwnership (call: DockerCall, admin: boolean): boolean {
-    return call.target !== undefined || call.containerRefs.length > 0 || (call.row.id === 'container.list' && !admin) || (call.volumeRefs?.length ?? 0) > 0 ||
-      (call.row.id === 'events' && !admin) || call.row.id === 'container.prune'
-  }
-
-  async function applyOwnership (request: FastifyRequest, call: DockerCall, r: ContainerResolver, caller: Caller): Promise<void> {
-    const gw = request.gw
-    const host = call.host as UpstreamHost
-    const row = call.row
-    if (row.target === 'container' && call.target !== undefined) {
-      const d = await authorizeContainer(r, host, call.target, caller)
-      if (!d.ok) throw d.status === 404 ? notOwner('container', d.message) : statusError(d.status, d.message)
-      call.target = d.id
-      gw.container = d.id
-    } else if (row.target === 'exec' && call.target !== undefined) {
-      const d = await authorizeExec(r, host, call.target, caller)
-      if (!d.ok) throw d.status === 404 ? notOwner('exec', d.message) : statusError(d.status, d.message)
-    } else if (call.containerRefs.length > 0 && call.decoded !== undefined) {
-      for (const ref of call.containerRefs) {
-        const d = await authorizeContainer(r, host, ref.ref, caller)
-        // A join of a container the caller cannot see: refuse without saying whether it exists.
-        if (!d.ok) throw containerRefDenied(ref.field, ref.ref)
-        rewriteContainerRef(call.decoded, ref, d.id)
-      }
-      call.body = JSON.stringify(call.decoded)
-    } else if (row.id === 'container.list') {
-      const d = await authorizeListFilters(r, host, call.filters, caller)
-      if (!d.ok) throw d.status === 404 ? filterDenied(d.message) : statusError(d.status, d.message)
-      if (d.filters !== undefined) call.filters = d.filters
-    }
-    // Named volumes, last (it may create them): each must be the caller's (src/ownership/volumes.ts).
-    const volumes = await claimVolumes(host, call.volumeRefs ?? [], caller, r.ownerLabel)
-    if (!volumes.ok) throw volumes.status === 403 ? volumeDenied(volumes.message, volumes.reason) : statusError(volumes.status, volumes.message)
   }
 
   /** The handler: the call goes to the daemon. */
