@@ -20,7 +20,8 @@ import { declaredTooLarge, limitedUpload, type Upload } from '../src/upstream/up
 import type { Readable } from 'node:stream'
 import type { HostRegistry, UpstreamHost } from '../src/upstream/hosts'
 import type { Config } from '../src/config/schema'
-import { PageNotFound, policyDenied, QueryInvalid, topRefused, upstreamError, VersionUnsupported } from '../src/errors'
+import { DockerCpRefused, PageNotFound, policyDenied, QueryInvalid, topRefused, upstreamError, VersionUnsupported } from '../src/errors'
+import { dockerCpRefusal } from '../src/docker/docker-cp'
 import { requireScope } from './auth'
 import { markWouldDeny } from '../src/audit/record'
 
@@ -57,6 +58,9 @@ declare module 'fastify' {
     docker: DockerCall | null
   }
 }
+
+/** The docker cp rows (config dockerCp). */
+const ARCHIVE_ROWS: ReadonlySet<string> = new Set(['container.archive', 'container.archiveStat', 'container.archivePut'])
 
 type RouteParams = Partial<Record<'host' | 'version' | 'id' | 'exec' | '*', string>>
 
@@ -194,6 +198,11 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
     const host = routed.host
     call.host = host
     request.gw.host = host.name
+    if (ARCHIVE_ROWS.has(call.row.id)) {
+      // docker cp only where the daemon is known safe from the copy races, or the operator says so.
+      const refusal = dockerCpRefusal(config.dockerCp, host.health.version)
+      if (refusal !== undefined) return new DockerCpRefused(refusal)
+    }
     if (call.version !== undefined && configuredMax === undefined && host.apiVersion !== undefined) {
       // Without a configured ceiling, the newest version this daemon reports
       // is the ceiling (learned from its /_ping Api-Version header).

@@ -32,6 +32,8 @@ export const PayloadTooLarge = createError('DGW_PAYLOAD_TOO_LARGE', 'request bod
  */
 export const ArchiveTooLarge = createError('DGW_ARCHIVE_TOO_LARGE', 'the archive is larger than limits.archiveUploadBytes (%s bytes)%s', 413)
 export const ArchiveCompressed = createError('DGW_ARCHIVE_COMPRESSED', 'compressed archives are not accepted: send a plain tar (the daemon would decompress it on its host, beyond limits.archiveUploadBytes)', 415)
+/** docker cp refused for this daemon (src/docker/docker-cp.ts: config dockerCp, the daemon's version). */
+export const DockerCpRefused = createError('DGW_DOCKER_CP_REFUSED', '%s', 403)
 export const NoSuchExec = createError('DGW_NO_SUCH_EXEC', 'No such exec instance: %s', 404)
 export const RequestTimeout = createError('DGW_REQUEST_TIMEOUT', 'request timed out', 408)
 /** An upgrade handler was asked for the socket of a request that did not ask for an upgrade (a gateway bug). */
@@ -138,6 +140,7 @@ const REASONS: Readonly<Record<string, (err: GatewayError) => string>> = {
   DGW_VOLUME_DENIED: (e) => e.detail ?? 'volume',
   DGW_FILTER_DENIED: () => 'filter names a container the caller does not own',
   DGW_EVENT_TYPE_DENIED: () => 'event type other than container',
+  DGW_DOCKER_CP_REFUSED: () => 'docker cp refused for this daemon',
   DGW_PARAM_REFUSED: (e) => `refused parameter ${e.detail ?? ''}`,
   DGW_RATE_LIMITED: () => 'rate limit exceeded',
   DGW_CONNECTIONS_EXCEEDED: () => 'limit: connections per principal',

@@ -81,6 +81,16 @@ export const ConfigSchema = Type.Object({
   /** Newest accepted; unset means "what the daemon reports". */
   apiVersionMax: Type.Optional(Type.String({ pattern: '^1\\.(0|[1-9][0-9]{0,3})$' })),
 
+  /**
+   * docker cp (`/containers/{id}/archive`): `auto` serves it only to daemons
+   * that report Docker Engine 29.5.1 or later, where the copy's mount-setup
+   * races are fixed (CVE-2026-41568, CVE-2026-42306: a process in the
+   * caller's own container can create or redirect files on the host); `on`
+   * serves it to every daemon (trusted principals, or a patched daemon that
+   * reports another version); `off` never.
+   */
+  dockerCp: Type.Union([Type.Literal('auto'), Type.Literal('on'), Type.Literal('off')], { default: 'auto' }),
+
   upstreamTimeouts: Type.Object({
     /** Time to connect to a daemon, ms. */
     connect: Type.Integer({ minimum: 1, default: 5000 }),

@@ -77,7 +77,7 @@ if (d !== undefined) {
   t.test('every route x every scope', async t => {
     const label = testLabel(__filename)
     t.teardown(async () => { await cleanupLabel(label) })
-    const gw = await startAuthGateway(t, { env: { GATEWAY_UPSTREAM: d.url, GATEWAY_RATE_LIMIT_MAX: '0' } })
+    const gw = await startAuthGateway(t, { env: { GATEWAY_UPSTREAM: d.url, GATEWAY_RATE_LIMIT_MAX: '0', GATEWAY_DOCKER_CP: 'on' } })
 
     const create = async (name: string, extra: Record<string, unknown> = {}): Promise<string> => {
       const res = await call(gw, { method: 'POST', path: `/containers/create?name=${name}`, body: { Image: d.image, Cmd: ['sh', '-c', 'while true; do echo tick; sleep 1; done'], Labels: label.labels, ...extra } }, 'containers:write')

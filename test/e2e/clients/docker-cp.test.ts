@@ -32,7 +32,7 @@ if (d !== undefined) {
 
   t.test('docker cp and docker-py archives through the gateway', async t => {
     const sub = `cp-${label.value}`
-    const { ca, gw, token } = await startClientGateway(t, d, sub)
+    const { ca, gw, token } = await startClientGateway(t, d, sub, { GATEWAY_DOCKER_CP: 'on' })
     const config = await dockerConfigDir(t, token)
     const env = cleanEnv({ DOCKER_HOST: gw.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: ca.caOnlyDir, DOCKER_CONFIG: config })
     const cli = async (args: string[], cliEnv: NodeJS.ProcessEnv = env): Promise<RunResult> => await runProcess(DOCKER, args, { env: cliEnv, timeoutMs: 60_000 })
@@ -174,7 +174,7 @@ print(json.dumps(out))
     })
 
     t.test('docker cp over limits.archiveUploadBytes: a clear error, no partial file', async t => {
-      const small = await startHttpsGateway(t, ca, { GATEWAY_UPSTREAM: d.url, GATEWAY_ARCHIVE_UPLOAD_BYTES: String(256 * 1024) })
+      const small = await startHttpsGateway(t, ca, { GATEWAY_UPSTREAM: d.url, GATEWAY_ARCHIVE_UPLOAD_BYTES: String(256 * 1024), GATEWAY_DOCKER_CP: 'on' })
       const smallConfig = await dockerConfigDir(t, small.token({ sub, scope: USER_SCOPES }))
       const smallEnv = cleanEnv({ DOCKER_HOST: small.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: ca.caOnlyDir, DOCKER_CONFIG: smallConfig })
       const dir = path.join(work, 'too-big')

@@ -29,7 +29,7 @@ if (d !== undefined) {
   }
 
   t.test('uploads over limits.archiveUploadBytes, and bad paths', async t => {
-    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url, GATEWAY_ARCHIVE_UPLOAD_BYTES: String(LIMIT) })
+    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url, GATEWAY_ARCHIVE_UPLOAD_BYTES: String(LIMIT), GATEWAY_DOCKER_CP: 'on' })
     const token = gw.token({ sub: `up-${crypto.randomBytes(3).toString('hex')}`, scope: 'containers:read containers:write containers:export containers:exec' })
     const auth = { authorization: `Bearer ${token}` }
     const created = await request(`${gw.url}/containers/create`, {

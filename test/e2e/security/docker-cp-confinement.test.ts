@@ -40,7 +40,7 @@ if (d !== undefined) {
   }
 
   t.test('a hostile tar lands inside the container, never on the host', async t => {
-    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url })
+    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url, GATEWAY_DOCKER_CP: 'on' })
     const token = gw.token({ sub: `cp-${run}`, scope: 'containers:read containers:write containers:export containers:exec' })
     const auth = { authorization: `Bearer ${token}` }
     const created = await request(`${gw.url}/containers/create`, {

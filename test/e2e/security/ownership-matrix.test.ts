@@ -24,7 +24,7 @@ if (d !== undefined) {
   t.teardown(async () => { await cleanupLabel(label) })
 
   t.test('another principal reaches none of B\'s containers or execs through any route', async t => {
-    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url })
+    const gw = await startGateway(t, { GATEWAY_UPSTREAM: d.url, GATEWAY_DOCKER_CP: 'on' })
     const all = 'containers:read containers:write containers:export containers:exec'
     const run = crypto.randomBytes(3).toString('hex')
     const tokens = { a: gw.token({ sub: `a-${run}`, scope: all }), b: gw.token({ sub: `b-${run}`, scope: all }), admin: gw.token({ sub: 'root', scope: 'admin' }) }

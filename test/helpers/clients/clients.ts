@@ -23,9 +23,9 @@ export interface ClientSetup {
   token: string
 }
 
-export async function startClientGateway (t: Teardown, d: DaemonInfo, sub: string): Promise<ClientSetup> {
+export async function startClientGateway (t: Teardown, d: DaemonInfo, sub: string, env: Record<string, string> = {}): Promise<ClientSetup> {
   const ca = await makeTestCa(t)
-  const gw = await startHttpsGateway(t, ca, { GATEWAY_UPSTREAM: d.url })
+  const gw = await startHttpsGateway(t, ca, { GATEWAY_UPSTREAM: d.url, ...env })
   return { ca, gw, token: gw.token({ sub, scope: USER_SCOPES }) }
 }
 
