@@ -4,6 +4,7 @@ import type { ServerOptions as HttpsServerOptions } from 'node:https'
 import type { Config } from './config/schema'
 import { HostRegistry } from './upstream/hosts'
 import { dockerClientErrorHandler } from './client-error'
+import { dockerErrorBody } from './errors'
 import { LimitLog } from './limits/log-throttle'
 import { serverTimeouts } from './limits/server'
 import limits from '../plugins/limits'
@@ -102,7 +103,20 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     // The allow-list has its own HEAD rows (/_ping); a GET is not also a HEAD.
     exposeHeadRoutes: false,
     // One value per name, the first, as dockerd's url.Values.Get reads it.
-    routerOptions: { querystringParser: parseQuery },
+    // Container names up to 256 characters (find-my-way's default stops at 100).
+    routerOptions: { querystringParser: parseQuery, maxParamLength: 256 },
+    // What the router refuses before any hook runs (a malformed or over-long
+    // path part): a Docker-shaped answer that does not echo the path, and its
+    // audit line, as for a request Node's parser refused.
+    frameworkErrors: (error, request, reply) => {
+      const tooLong = error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      const body = dockerErrorBody(tooLong ? 'invalid request path: a path segment is longer than 256 characters' : 'invalid request path')
+      const status: 400 | 414 = tooLong ? 414 : 400
+      audit.reject({ ip: request.ip, reason: `router: ${error.code}`, status, bytesIn: 0, bytesOut: body.length })
+      // The raw response: fastify's reply is typed for the routes' schemas, this one has none.
+      reply.raw.writeHead(status, { 'content-type': 'application/json', 'content-length': body.length })
+      reply.raw.end(body)
+    },
     clientErrorHandler: dockerClientErrorHandler({
       audit: audit.reject,
       headerDeadline: (ip) => {

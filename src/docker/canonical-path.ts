@@ -28,7 +28,11 @@ export function checkCanonicalPath (rawUrl: string): PathRefusal | undefined {
     // are all plain ASCII. An escape can only hide a '/' or a dot-segment.
     return { status: 400, message: 'invalid request path: percent-encoded characters are not allowed' }
   }
-  if (rawUrl.charCodeAt(0) !== 47 /* / */ || end === 1) return undefined // the router's 404
+  // Only origin-form targets (RFC 9112 §3.2.1): fastify's router would strip
+  // `http://host` from an absolute-form one and route the rest, unchecked.
+  // Docker clients never send one (a proxy's, not a server's, form).
+  if (rawUrl.charCodeAt(0) !== 47 /* / */) return { status: 400, message: 'invalid request target: send a path, not a URL' }
+  if (end === 1) return undefined // `/`: the router's 404
   // Each segment: not empty, not `.` or `..`.
   let start = 1
   for (let i = 1; i <= end; i++) {

@@ -32,8 +32,13 @@ export function routeUrl (row: RouteDef, prefix: string): string {
   return prefix + '/' + row.segments.join('/')
 }
 
-/** An image reference or ID as a path parameter: the reference grammar's characters, starting with a letter or digit. */
-export const IMAGE_NAME = '[A-Za-z0-9][A-Za-z0-9._:@/-]{0,511}'
+/**
+ * An image reference or ID as a path parameter: the reference grammar's
+ * characters, and every `/`-separated part starts with a letter or digit, as
+ * the grammar requires, so no `.`, `..` or empty part can be built from one,
+ * whatever reached the router (a second line behind canonical-path.ts).
+ */
+export const IMAGE_NAME = '[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}(?:/[A-Za-z0-9][A-Za-z0-9._:@-]{0,255}){0,7}'
 
 /** The wildcard's pattern for an image row: the name, then the row's fixed segments after it. */
 export function imagePathPattern (row: RouteDef): string {

@@ -176,6 +176,10 @@ export class TarCut {
     const type = String.fromCharCode(header[156] as number)
     if (UNFOLLOWED.has(type)) return NaN
     let size = tarSize(header)
+    // Go's reader keeps only the latest PAX header's records for the next
+    // entry: another `x`, or a `g` (returned as an entry of its own), drops
+    // what an earlier `x` said.
+    if (type === 'x' || type === 'g') this.nextSize = undefined
     if (type === 'x') {
       if (!(size <= PAX_MAX)) return NaN
       this.pax = size > 0 ? [] : undefined

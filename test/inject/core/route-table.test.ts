@@ -140,3 +140,20 @@ t.test('checkCanonicalPath: one spelling per path', async t => {
   ]
   for (const [url, fragment] of bad) t.match(checkCanonicalPath(url), { status: 400, message: fragment }, url)
 })
+
+t.test('what the router refuses before any hook: Docker-shaped, the path not echoed, audited', async t => {
+  const a = await app(t)
+  const long = 'a'.repeat(300)
+  const res = await a.inject({ method: 'GET', url: `/containers/${long}/json`, headers: admin })
+  t.equal(res.statusCode, 414)
+  t.equal(res.headers['content-type'], 'application/json')
+  t.same(res.json(), { message: 'invalid request path: a path segment is longer than 256 characters' })
+  t.notMatch(res.body, long, 'the path is not echoed')
+  const ok = await a.inject({ method: 'GET', url: `/containers/${'b'.repeat(200)}/json`, headers: noScope })
+  t.equal(ok.statusCode, 403, 'a 200-character name is routed (it reaches its row)')
+})
+
+t.test('an absolute-form request target is refused like a non-canonical path', async t => {
+  t.match(checkCanonicalPath('http://x/images/x/../../containers/abc/json'), { status: 400, message: 'send a path, not a URL' })
+  t.match(checkCanonicalPath('HTTP://x/containers/json'), { status: 400 })
+})

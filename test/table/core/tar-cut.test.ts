@@ -72,6 +72,17 @@ t.test('a PAX size record sizes the next entry', async t => {
   t.ok(r.forwarded.length <= 50_000)
 })
 
+t.test('a second PAX header, or a global one, drops the size an earlier PAX header gave (as Go reads it)', async t => {
+  // x(size=0), then x (no size), then a 60000-byte file: Go sizes the file by its own header.
+  const big = crypto.randomBytes(60_000)
+  for (const second of [{ name: 'pax2', type: 'x', body: paxRecords({ comment: 'x' }) }, { name: 'glob', type: 'g', body: paxRecords({ comment: 'x' }) }]) {
+    const tar = makeTar([{ name: 'first', body: 'complete' }, { name: 'pax1', type: 'x', body: paxRecords({ size: '0' }) }, second, { name: 'big', body: big }])
+    const r = feed(tar, 16_384, 512)
+    t.ok(r.over, `${second.type}: over the limit`)
+    t.same(tarEntries(r.forwarded), ['first', 'pax1', second.name], `${second.type}: cut before "big", which would not fit whole`)
+  }
+})
+
 t.test('sizes in octal and base-256', async t => {
   const header = Buffer.alloc(512)
   header.write('00000001750\0', 124, 'latin1')
