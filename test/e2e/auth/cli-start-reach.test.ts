@@ -33,6 +33,8 @@ if (d !== undefined) {
     const config = join(dir, 'gateway.yaml')
     writeFileSync(config, `hosts:\n  local: ${local}\n  gone: tcp://127.0.0.1:${deadPort}\ndefaultHost: local\n`)
     const port = await freePort()
+    // The addresses the CLI can see when it makes its certificate (other test runs' bridges come and go).
+    const before = machineIPv4()
     const cli = await startCli(t, {
       GATEWAY_CONFIG: config,
       GATEWAY_DATA_DIR: join(dir, 'data'),
@@ -47,7 +49,8 @@ if (d !== undefined) {
     const certPem = readFileSync(join(dir, 'data', 'tls', 'cert.pem'), 'utf8')
     const sans = new X509Certificate(certPem).subjectAltName?.split(', ') ?? []
     // A real interface's address, and the harness bridge's (other runs' bridges come and go meanwhile).
-    const addresses = machineIPv4()
+    const after = machineIPv4()
+    const addresses = before.filter(([a]) => after.some(([b]) => b === a))
     const picks = [addresses.find(([, i]) => !isDockerInterface(i)), addresses.find(([, i]) => i === d.bridge)]
       .filter((p): p is [string, string] => p !== undefined)
     t.ok(picks.length > 0, `this machine has a non-loopback address: ${JSON.stringify(addresses)}`)
