@@ -113,6 +113,10 @@ async function main () {
     logLevel: 'info',
     dataDir: opts.dataDir
   }
+  // The bench drives ONE principal through 100 connections and 5,000 streams:
+  // the per-principal caps (limits.*, issue 10) protect tenants from each
+  // other and would turn that load into 429s, measuring the cap, not the path.
+  if (schemaProps.limits !== undefined) base.limits = { connectionsPerPrincipal: 1_000_000, streamsPerPrincipal: 100_000 }
   if (opts.hosts !== undefined) {
     base.hosts = opts.hosts
     base.defaultHost = Object.keys(opts.hosts)[0]
