@@ -13,7 +13,7 @@ import { isAdmin } from '../src/auth/scopes'
 import type { ContainerResolver } from '../src/ownership/resolver'
 import type { GatewayMetrics } from '../src/metrics'
 import type { Caller } from '../src/ownership/authorize'
-import { applyOwnership, needsOwnership, ownFilters } from '../src/ownership/call'
+import { applyOwnership, ownFilters } from '../src/ownership/call'
 import type { DockerCall } from '../src/docker/call'
 import { relay } from '../src/upstream/relay'
 import { declaredTooLarge, limitedUpload, type Upload } from '../src/upstream/upload'
@@ -70,6 +70,18 @@ type RouteParams = Partial<Record<'host' | 'version' | 'id' | 'exec' | '*', stri
  * and the client's name. Credentials never go upstream.
  */
 const UPGRADE_HEADERS = ['user-agent', 'origin', 'sec-websocket-key', 'sec-websocket-version', 'sec-websocket-protocol']
+/** Headers every relayed call carries to the daemon; a row may name more (forwardHeaders: a pull's X-Registry-Auth). */
+const SENT_HEADERS = ['user-agent']
+
+/** The client's headers of these names that hold one value, for the daemon request; nothing else of the client's goes upstream. */
+function namedHeaders (request: FastifyRequest, names: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const name of names) {
+    const v = request.headers[name]
+    if (typeof v === 'string') out[name] = v
+  }
+  return out
+}
 
 /**
  * The daemon's name-conflict error names the container holding the name
@@ -152,8 +164,6 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
   // Absent when ownership is disabled: every principal then sees every container.
   const resolver = opts.resolver
   const range = versionRange(config.apiVersionMin, config.apiVersionMax)
-  const configuredMax = range.max
-  const minVersion = range.min
 
   rawBodyParser(fastify, config.bodyLimit)
 
@@ -203,10 +213,11 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
       const refusal = dockerCpRefusal(config.dockerCp, host.health.version)
       if (refusal !== undefined) return new DockerCpRefused(refusal)
     }
-    if (call.version !== undefined && configuredMax === undefined && host.apiVersion !== undefined) {
+    const asked = call.version !== undefined ? parseVersion(call.version) : undefined
+    if (asked !== undefined && range.max === undefined && host.apiVersion !== undefined) {
       // Without a configured ceiling, the newest version this daemon reports
       // is the ceiling (learned from its /_ping Api-Version header).
-      const problem = versionProblem(parseVersion(call.version) ?? minVersion, minVersion, parseVersion(host.apiVersion))
+      const problem = versionProblem(asked, range.min, parseVersion(host.apiVersion))
       if (problem !== undefined) return new VersionUnsupported(problem)
     }
     return undefined
@@ -214,9 +225,9 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
 
   /** A principal reaches only its own containers, addressed by full id; `done` once decided. */
   function checkOwnership (request: FastifyRequest, call: DockerCall, done: HookHandlerDoneFunction): void {
+    if (resolver === undefined) { done(); return }
     const caller: Caller = { principal: request.gw.principal ?? '', admin: isAdmin(request.gw.scopes) }
-    if (resolver === undefined || !needsOwnership(call, caller.admin)) { done(); return }
-    // Filters only (a list naming no container, events, prune): decided without the daemon, and without a promise.
+    // What needs no daemon lookup (filters, or nothing owned named) is decided without a promise.
     const decided = ownFilters(call, caller, resolver)
     if (decided !== 'lookup') { done(decided); return }
     applyOwnership(call, resolver, caller, request.gw).then(() => { done() }, (err: Error & { statusCode?: number }) => {
@@ -267,11 +278,7 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
     const wanted = row.id === 'container.attachWs' ? 'websocket' : 'tcp'
     if (upgrade !== wanted) throw new QueryInvalid(`${row.template} upgrades only to "${wanted}"`)
     const path = buildUpstreamPath(row, call.target, call.version, encodeQuery(call.params, call.filters))
-    const headers: Record<string, string> = { connection: 'Upgrade', upgrade }
-    for (const name of UPGRADE_HEADERS) {
-      const v = request.headers[name]
-      if (typeof v === 'string') headers[name] = v
-    }
+    const headers: Record<string, string> = { connection: 'Upgrade', upgrade, ...namedHeaders(request, UPGRADE_HEADERS) }
     if (call.body !== undefined) headers['content-type'] = 'application/json'
     // A stream slot of the principal's, released when the socket closes; 429 when none is left.
     fastify.streamLimits.hold(request, request.raw.socket)
@@ -306,13 +313,8 @@ async function docker (fastify: FastifyInstance, opts: DockerOptions): Promise<v
     const upload = row.body === 'tar' ? tarUpload(request, reply, config.limits.archiveUploadBytes) : undefined
     if (upload instanceof Error) { void reply.send(upload); return }
     const path = buildUpstreamPath(row, call.target ?? call.image, call.version, encodeQuery(call.params, call.filters))
-    const headers: Record<string, string> = {}
-    const ua = request.headers['user-agent']
-    if (ua !== undefined) headers['user-agent'] = ua
-    for (const name of row.forwardHeaders) {
-      const v = request.headers[name]
-      if (typeof v === 'string') headers[name] = v
-    }
+    const headers = namedHeaders(request, SENT_HEADERS)
+    Object.assign(headers, namedHeaders(request, row.forwardHeaders))
     if (call.body !== undefined) headers['content-type'] = 'application/json'
     // Never the client's type: dockerd's ParseForm would read a form-typed body as query parameters.
     if (upload !== undefined) headers['content-type'] = 'application/x-tar'

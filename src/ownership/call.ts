@@ -17,16 +17,20 @@ import { containerRefDenied, EventTypeDenied, filterDenied, notOwner, statusErro
  */
 
 /**
- * The owner constraint of a call that names no container (no target, no
- * joins, no volumes): the list's, events' and prune's filters. 'lookup'
- * when the daemon must be asked (a list whose before/since names a container).
+ * The ownership decision for a call that needs no daemon lookup: undefined
+ * when decided (the list's, events' and prune's owner filters applied, or
+ * nothing the call names is owned), an Error when refused, 'lookup' when
+ * the daemon must be asked (a target, joins, named volumes, a non-admin's
+ * list whose before/since names a container): then applyOwnership.
  */
 export function ownFilters (call: DockerCall, caller: Caller, r: ContainerResolver): Error | undefined | 'lookup' {
   if (call.target !== undefined || call.containerRefs.length > 0 || (call.volumeRefs?.length ?? 0) > 0) return 'lookup'
   switch (call.row.id) {
     case 'container.list':
+      // An admin's list is everyone's: nothing to add, nothing to check.
+      if (caller.admin) return undefined
       if (filterContainerRefs(call.filters).length > 0) return 'lookup'
-      if (!caller.admin) call.filters = scopeListFilters(call.filters, caller.principal, r.ownerLabel)
+      call.filters = scopeListFilters(call.filters, caller.principal, r.ownerLabel)
       return undefined
     case 'events': {
       const d = ownedEventFilters(call.filters, caller, r.ownerLabel)
@@ -41,14 +45,8 @@ export function ownFilters (call: DockerCall, caller: Caller, r: ContainerResolv
       return undefined
     }
     default:
-      return 'lookup'
+      return undefined
   }
-}
-
-/** Whether the call names anything ownership decides on (an admin's list is everyone's: nothing to add). */
-export function needsOwnership (call: DockerCall, admin: boolean): boolean {
-  return call.target !== undefined || call.containerRefs.length > 0 || (call.row.id === 'container.list' && !admin) || (call.volumeRefs?.length ?? 0) > 0 ||
-    (call.row.id === 'events' && !admin) || call.row.id === 'container.prune'
 }
 
 export async function applyOwnership (call: DockerCall, r: ContainerResolver, caller: Caller, gw: { container?: string }): Promise<void> {
