@@ -1,5 +1,5 @@
 import fp from 'fastify-plugin'
-import fastifyRateLimit, { normalizeIP } from '@fastify/rate-limit'
+import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStoreCtor } from '@fastify/rate-limit'
 import type Redis from 'ioredis'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseDuration, formatDuration } from '../src/auth/duration'
@@ -33,6 +33,8 @@ export interface RateLimitOptions {
   timeWindow: string
   redisUrl?: string
   publicPaths: ReadonlySet<string>
+  /** The counters of a gateway running several workers without Redis (src/cluster/ipc-rate-store.ts). */
+  store?: FastifyRateLimitStoreCtor
 }
 
 export function rateLimitOptions (config: Config, publicPaths: ReadonlySet<string>): RateLimitOptions {
@@ -82,6 +84,7 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
     keyGenerator: rateLimitKey,
     skipOnError: true,
     ...(redis !== undefined ? { redis, nameSpace: 'docker-gateway:rate:' } : {}),
+    ...(opts.store !== undefined ? { store: opts.store } : {}),
     onExceeded: (request: FastifyRequest) => {
       request.gw.decision = 'deny'
     },

@@ -31,6 +31,9 @@ import metricsRoute from '../plugins/metrics'
 import { GatewayMetrics } from './metrics'
 import fleet from '../plugins/fleet'
 import hostsPlugin from '../plugins/hosts'
+import clusterPlugin from '../plugins/cluster'
+import type { WorkerLink } from './cluster/worker-link'
+import { ipcRateStore } from './cluster/ipc-rate-store'
 
 export interface BuildOptions {
   config: Config
@@ -44,6 +47,8 @@ export interface BuildOptions {
   auditStream?: DestinationStream
   /** Re-reads the configuration on SIGHUP (host list reload); default loadConfig(process.env). */
   reloadConfig?: () => Config
+  /** One worker of several (`workers`): its channel to the primary, and whether it runs the health checks. */
+  cluster?: { link: WorkerLink, leader: boolean, id: number }
 }
 
 declare module 'fastify' {
@@ -53,6 +58,12 @@ declare module 'fastify' {
     /** The daemons behind the gateway, with their health (the start banner reads it). */
     dockerHosts: HostRegistry
   }
+}
+
+/** `req-<worker>-<n>`: fastify's own `req-<n>`, numbered per worker. */
+function workerRequestIds (worker: number): () => string {
+  let n = 0
+  return () => `req-${worker}-${(++n).toString(36)}`
 }
 
 /** Paths outside the Docker namespace that answer without a user's credentials. */
@@ -92,6 +103,8 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     // request.log is built only if a request logs something besides its audit line.
     childLoggerFactory: lazyChildLoggerFactory,
     bodyLimit: config.bodyLimit,
+    // Request ids in audit lines stay unique when several workers write them.
+    ...(opts.cluster !== undefined ? { genReqId: workerRequestIds(opts.cluster.id) } : {}),
     return503OnClosing: true,
     // Docker clients keep connections alive between calls (limits.keepAliveTimeoutMs).
     keepAliveTimeout: timeouts.keepAliveTimeout,
@@ -159,7 +172,9 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   }
   const open = publicPaths(config)
   await app.register(authenticate, { ...authenticateOptions(config, opts.jwtSecret, open), revocations })
-  await app.register(rateLimit, rateLimitOptions(config, open))
+  // Several workers without Redis count in the primary: one limit for the gateway, not one per worker.
+  const sharedStore = opts.cluster !== undefined && config.redisUrl === undefined ? ipcRateStore(opts.cluster.link) : undefined
+  await app.register(rateLimit, { ...rateLimitOptions(config, open), ...(sharedStore !== undefined ? { store: sharedStore } : {}) })
   // After authentication: a connection whose request authenticated stops counting per address.
   await app.register(limits, { limits: config.limits, log: limitLog })
   // The allow-list's first check, over the raw URL, before any route's own hooks.
@@ -169,6 +184,7 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     ? new ContainerResolver({ ownerLabel: config.ownership.label, maxEntries: config.ownership.cacheSize, timeoutMs: config.upstreamTimeouts.headers })
     : undefined
   await app.register(fleet, { config, hosts, listFilters: resolver !== undefined ? ownedListFilters(resolver) : undefined })
+  if (opts.cluster !== undefined) await app.register(clusterPlugin, { ...opts.cluster, hosts })
   await app.register(hostsPlugin, { hosts, ...(opts.reloadConfig !== undefined ? { load: opts.reloadConfig } : {}) })
   await app.register(policyCheck, { config })
   await app.register(tokenRevocation, { list: revocations })

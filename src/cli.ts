@@ -3,7 +3,11 @@ import { parseArgs } from 'node:util'
 import { join } from 'node:path'
 import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
-import { buildApp } from './app'
+import cluster from 'node:cluster'
+import { buildApp, type BuildOptions } from './app'
+import { runPrimary, WORKER_ROLE_ENV } from './cluster/primary'
+import { WorkerLink } from './cluster/worker-link'
+import { workerCount } from './cluster/worker-count'
 import { ConfigError, loadConfig } from './config/load'
 import type { Config } from './config/schema'
 import { ensureDataDir, looseMode, readOrCreateSecret, readSecretFile, signToken, SECRET_FILE, TokenRequestError } from './auth/secret'
@@ -100,21 +104,30 @@ export interface Started {
   close: () => Promise<void>
 }
 
-/** Everything `start` does except installing the signal handlers (tests call this in-process). */
-export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
-  const config = loadConfig(env)
-  checkTlsConfig(config)
-  const { host, port } = parseListen(config.listen)
-  ensureDataDir(config.dataDir)
-  const lines: string[] = []
+interface Prepared {
+  jwtSecret?: string
+  adminToken?: string
+  tlsFiles?: TlsFiles
+  https?: ReturnType<typeof httpsServerOptions>
+  fingerprint?: string
+  lines: string[]
+}
 
-  let jwtSecret: string | undefined
-  let adminToken: string | undefined
+/**
+ * What a start needs before it serves: the data folder, the JWT secret and the
+ * first admin token (made on first start only), the TLS material. A gateway
+ * with several workers does this once, in the primary, before forking.
+ */
+async function prepare (config: Config): Promise<Prepared> {
+  checkTlsConfig(config)
+  ensureDataDir(config.dataDir)
+  const p: Prepared = { lines: [] }
+  const { lines } = p
   if (!hasConfiguredKey(config)) {
     const s = readOrCreateSecret(config.dataDir)
-    jwtSecret = s.secret
+    p.jwtSecret = s.secret
     if (s.created) {
-      adminToken = signToken(s.secret, { sub: 'admin', scope: 'admin', ttlMs: ADMIN_TOKEN_TTL_MS, issuer: config.jwtIssuer, audience: config.jwtAudience }).token
+      p.adminToken = signToken(s.secret, { sub: 'admin', scope: 'admin', ttlMs: ADMIN_TOKEN_TTL_MS, issuer: config.jwtIssuer, audience: config.jwtAudience }).token
       lines.push(`JWT secret generated: ${s.file} (mode 0600; keep it private, it signs every token)`)
     } else {
       const loose = looseMode(s.file)
@@ -122,11 +135,8 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
       lines.push(`JWT secret: ${s.file}`)
     }
   }
-
-  let tlsFiles: TlsFiles | undefined
-  let fingerprint: string | undefined
-  let https
   if (config.tls === 'on') {
+    let tlsFiles: TlsFiles
     if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
       tlsFiles = { cert: config.tlsCert, key: config.tlsKey }
       lines.push(`TLS certificate: ${config.tlsCert}`)
@@ -137,15 +147,29 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
     }
     if (config.tlsCa !== undefined) tlsFiles.ca = config.tlsCa
     const material = readTlsFiles(tlsFiles)
-    https = httpsServerOptions(material, config.tlsClientAuth)
-    fingerprint = fingerprint256(material.cert)
-    lines.push(`TLS SHA-256 fingerprint: ${fingerprint}`)
+    p.tlsFiles = tlsFiles
+    p.https = httpsServerOptions(material, config.tlsClientAuth)
+    p.fingerprint = fingerprint256(material.cert)
+    lines.push(`TLS SHA-256 fingerprint: ${p.fingerprint}`)
     if (config.tlsClientAuth !== 'none') lines.push(`client certificates: ${config.tlsClientAuth} (CA ${config.tlsCa as string})`)
   } else {
     lines.push('WARNING: TLS is off (GATEWAY_TLS=off): tokens cross the network in clear text')
   }
+  return p
+}
 
-  const app = await buildApp({ config, ...(jwtSecret !== undefined ? { jwtSecret } : {}), ...(https !== undefined ? { https } : {}) })
+function adminTokenLines (adminToken: string): string[] {
+  return [`admin token (sub admin, scope admin, expires in ${formatDuration(ADMIN_TOKEN_TTL_MS)}; shown once):`, `    ${adminToken}`]
+}
+
+/** Everything `start` does except installing the signal handlers (tests call this in-process). */
+export async function start (env: NodeJS.ProcessEnv, io: Io, worker?: BuildOptions['cluster']): Promise<Started> {
+  const config = loadConfig(env)
+  const { host, port } = parseListen(config.listen)
+  const { jwtSecret, adminToken, tlsFiles, https, fingerprint, lines } = await prepare(config)
+  const preparedLines = [...lines]
+
+  const app = await buildApp({ config, ...(jwtSecret !== undefined ? { jwtSecret } : {}), ...(https !== undefined ? { https } : {}), ...(worker !== undefined ? { cluster: worker } : {}) })
   if (env.GATEWAY_JWT_SECRET !== undefined && env.GATEWAY_JWT_SECRET !== '') {
     app.log.warn({ env: 'GATEWAY_JWT_SECRET', instead: 'GATEWAY_JWT_SECRET_FILE' }, SECRET_IN_ENV_WARNING)
     lines.push('WARNING: GATEWAY_JWT_SECRET is in the environment; put the secret in a file and set GATEWAY_JWT_SECRET_FILE instead (see the log)')
@@ -169,13 +193,13 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
   }
 
   lines.unshift(`listening on ${url}`, ...app.dockerHosts.all().map(daemonBannerLine))
-  if (adminToken !== undefined) {
-    lines.push(`admin token (sub admin, scope admin, expires in ${formatDuration(ADMIN_TOKEN_TTL_MS)}; shown once):`, `    ${adminToken}`)
-  }
+  if (adminToken !== undefined) lines.push(...adminTokenLines(adminToken))
   if (jwtSecret !== undefined) lines.push('more tokens: npm run token -- --sub NAME --scope "containers:read containers:write" --ttl 8h')
   const cacert = config.tls === 'on' ? ` --cacert ${tlsFiles?.cert as string}` : ''
   lines.push(`try: curl${cacert} -H "Authorization: Bearer $TOKEN" ${url}/containers/json`)
-  io.err(lines.map(l => `docker-gateway: ${l}\n`).join(''))
+  // A worker's banner is printed once, by its primary.
+  if (worker === undefined) io.err(lines.map(l => `docker-gateway: ${l}\n`).join(''))
+  else worker.link.send({ dgw: 'listening', url, banner: lines, prepared: preparedLines })
 
   const started: Started = {
     app,
@@ -191,9 +215,42 @@ export async function start (env: NodeJS.ProcessEnv, io: Io): Promise<Started> {
   return started
 }
 
-/** `start`, plus SIGHUP (reload certificates and the host list, reopen the audit file) and graceful shutdown. */
+/**
+ * `start`: one process, or with `workers` above 1 a primary (src/cluster/primary.ts)
+ * in front of that many workers, each running the one-process gateway below.
+ */
 async function runStart (env: NodeJS.ProcessEnv, io: Io): Promise<void> {
-  const started = await start(env, io)
+  const role = env[WORKER_ROLE_ENV]
+  if (cluster.isWorker && (role === 'leader' || role === 'follower')) {
+    await runServing(env, io, new WorkerLink(), role === 'leader')
+    return
+  }
+  const config = loadConfig(env)
+  const count = workerCount(config.workers)
+  if (count === 1) {
+    await runServing(env, io)
+    return
+  }
+  parseListen(config.listen)
+  // Once, before any worker: the workers find the secret and certificate made.
+  const prepared = await prepare(config)
+  await runPrimary({
+    count,
+    prepared: prepared.lines,
+    adminToken: prepared.adminToken !== undefined ? adminTokenLines(prepared.adminToken) : [],
+    err: io.err,
+    deadlineMs: SHUTDOWN_DEADLINE_MS + 5000,
+    env
+  })
+}
+
+/**
+ * The gateway serving, plus SIGHUP (reload certificates and the host list,
+ * reopen the audit file) and graceful shutdown. A worker (`link` given) takes
+ * both from its primary instead of from signals, and sends its banner there.
+ */
+async function runServing (env: NodeJS.ProcessEnv, io: Io, link?: WorkerLink, leader = false): Promise<void> {
+  const started = await start(env, io, link !== undefined ? { link, leader, id: cluster.worker?.id ?? process.pid } : undefined)
   const { app } = started
 
   // SIGHUP re-reads what can change without a restart: certificates, the audit file, the host list.
@@ -203,18 +260,19 @@ async function runStart (env: NodeJS.ProcessEnv, io: Io): Promise<void> {
     void app.reloadHosts()
   }
   process.on('SIGHUP', onHup)
+  link?.on('reload', onHup)
 
   // Stop accepting at once (return503OnClosing answers late keep-alive
   // requests), let short calls finish, then end what is still streaming
   // (logs?follow, stats, attach): the forwarder aborts their daemon calls.
-  closeWithGrace({
+  const grace = closeWithGrace({
     delay: SHUTDOWN_DEADLINE_MS,
     logger: { error: (m: unknown) => { app.log.error({ err: m }, 'shutdown') } },
-    // SIGHUP reloads (above); it never stops the gateway.
-    skip: ['SIGHUP']
+    // SIGHUP reloads (above); it never stops the gateway. A worker stops when its primary says so.
+    skip: link === undefined ? ['SIGHUP'] : ['SIGHUP', 'SIGINT', 'SIGTERM']
   }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')
-    else app.log.info({ signal }, 'shutting down')
+    else app.log.info({ signal: signal ?? 'primary' }, 'shutting down')
     process.removeListener('SIGHUP', onHup)
     const endStreams = setTimeout(() => { app.server.closeAllConnections() }, STREAM_GRACE_MS)
     endStreams.unref()
@@ -224,6 +282,15 @@ async function runStart (env: NodeJS.ProcessEnv, io: Io): Promise<void> {
       clearTimeout(endStreams)
     }
   })
+  if (link !== undefined) {
+    // The primary signals the shutdown; a Ctrl-C reaching every process of the group is left to it.
+    const ignore = (): void => {}
+    process.on('SIGINT', ignore)
+    process.on('SIGTERM', ignore)
+    link.on('shutdown', () => { void grace.close() })
+    // A primary that dies without a word takes its workers with it: Node's cluster
+    // ends a worker whose IPC channel closes unexpectedly (internal/cluster/child.js).
+  }
 }
 
 function runToken (args: string[], env: NodeJS.ProcessEnv, io: Io): void {

@@ -25,6 +25,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_API_VERSION_MIN: 'apiVersionMin',
   GATEWAY_API_VERSION_MAX: 'apiVersionMax',
   GATEWAY_DOCKER_CP: 'dockerCp',
+  GATEWAY_WORKERS: 'workers',
   GATEWAY_UPSTREAM_CONNECT_TIMEOUT: 'upstreamTimeouts.connect',
   GATEWAY_UPSTREAM_HEADERS_TIMEOUT: 'upstreamTimeouts.headers',
   GATEWAY_UPSTREAM_BODY_TIMEOUT: 'upstreamTimeouts.body',

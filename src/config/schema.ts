@@ -69,6 +69,13 @@ export const ConfigSchema = Type.Object({
   /** Client certificates: not asked for, optional (token or certificate), or required. */
   tlsClientAuth: Type.Union([Type.Literal('none'), Type.Literal('optional'), Type.Literal('require')], { default: 'none' }),
 
+  /**
+   * Worker processes serving requests (node:cluster): `auto` runs one per core this process may use, `1` runs a
+   * single process. Workers share the rate-limit counters (through Redis, or else the primary process), the
+   * hosts' circuit breakers and health checks (one worker checks, every worker knows); caches and the
+   * per-principal connection and stream caps are per worker (docs/scale-out.md).
+   */
+  workers: Type.Union([Type.Literal('auto'), Type.Integer({ minimum: 1, maximum: 256 })], { default: 'auto' }),
   /** Where generated material (self-signed certificate, JWT secret) and, without redisUrl, the token revocation list are kept. */
   dataDir: Str({ default: '.data' }),
   /** pino level of the main log; audit lines are written at every level but silent. */

@@ -16,6 +16,8 @@
  */
 
 export type BreakerState = 'closed' | 'open' | 'half-open'
+/** What one breaker tells the others of the same host (onEvent, mirror). */
+export type BreakerEvent = 'failure' | 'success' | 'trip'
 
 export interface BreakerOptions {
   /** Consecutive transport failures that open the circuit. */
@@ -36,6 +38,14 @@ export class CircuitBreaker {
   private openedAt = 0
   private nextProbeAt = 0
   private _reason = ''
+  /**
+   * Told of what this breaker learns: a failure, a success after failures, a
+   * trip by the health check. The workers of one gateway share it (src/cluster),
+   * each applying the others' news with mirror(), so `failureThreshold`
+   * consecutive failures open the circuit in every worker, as in one process,
+   * not after that many in each.
+   */
+  onEvent: ((event: BreakerEvent, reason: string) => void) | undefined
 
   constructor (opts: BreakerOptions, now: () => number = Date.now) {
     this.opts = opts
@@ -65,6 +75,13 @@ export class CircuitBreaker {
 
   /** The daemon answered (any HTTP status). */
   onSuccess (): void {
+    // Only news when something was failing: a success per call would be a message per call.
+    const news = this._state !== 'closed' || this.failures > 0
+    this.close()
+    if (news) this.onEvent?.('success', '')
+  }
+
+  private close (): void {
     this.failures = 0
     this._state = 'closed'
     this._reason = ''
@@ -72,20 +89,37 @@ export class CircuitBreaker {
 
   /** A transport failure talking to the daemon. */
   onFailure (reason: string): void {
+    this.fail(reason)
+    this.onEvent?.('failure', reason)
+  }
+
+  private fail (reason: string): void {
     if (this._state === 'closed') {
       this.failures++
       if (this.failures < this.opts.failureThreshold) return
     }
-    this.trip(reason)
+    this.open(reason)
   }
 
   /** Open at once (the health check says the daemon is down). */
   trip (reason: string): void {
+    this.open(reason)
+    this.onEvent?.('trip', reason)
+  }
+
+  private open (reason: string): void {
     const t = this.now()
     if (this._state === 'closed') this.openedAt = t
     this._state = 'open'
     this._reason = reason
     this.nextProbeAt = t + this.opts.halfOpenAfterMs
+  }
+
+  /** What another worker's breaker for the same host learnt (its onEvent), applied without telling back. */
+  mirror (event: BreakerEvent, reason: string): void {
+    if (event === 'failure') this.fail(reason)
+    else if (event === 'success') this.close()
+    else this.open(reason)
   }
 
   /** When the circuit last opened (epoch ms), 0 if never. */

@@ -169,10 +169,13 @@ export class HealthLoop {
   private readonly host: Checked
   private readonly opts: HealthOptions
   private running: Promise<void> | undefined
+  private readonly onChecked: ((host: Checked) => void) | undefined
 
-  constructor (host: Checked, opts: HealthOptions) {
+  /** `onChecked`: after each check (a gateway's health leader tells its other workers, src/cluster). */
+  constructor (host: Checked, opts: HealthOptions, onChecked?: (host: Checked) => void) {
     this.host = host
     this.opts = opts
+    this.onChecked = onChecked
   }
 
   /** Start; resolves when the first check has finished. */
@@ -187,6 +190,7 @@ export class HealthLoop {
     await this.running
     this.running = undefined
     if (this.stopped) return
+    this.onChecked?.(this.host)
     // A timer per host, unref'd: health checks never keep the process alive.
     this.timer = setTimeout(() => { void this.tick() }, this.opts.intervalMs)
     this.timer.unref()

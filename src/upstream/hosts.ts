@@ -1,6 +1,6 @@
 import { Client, Pool } from 'undici'
 import { parseUpstream, type UpstreamTarget } from './target'
-import { CircuitBreaker, type BreakerOptions } from './breaker'
+import { CircuitBreaker, type BreakerEvent, type BreakerOptions } from './breaker'
 import { DEFAULT_HEALTH, HealthLoop, initialHealth, type HealthOptions, type HostHealth } from './health'
 import { decideHostAccess, reachableNames } from './host-access'
 import { CircuitOpen, HostForbidden, HostUnknown, PageNotFound } from '../errors'
@@ -204,6 +204,12 @@ function sameConfig (a: HostConfig, b: HostConfig): boolean {
   return JSON.stringify(a) === JSON.stringify(b)
 }
 
+/** Where a worker's host news goes (src/cluster/host-sharing.ts). */
+export interface HostPeers {
+  breakerChanged: (host: string, event: BreakerEvent, reason: string) => void
+  healthChecked: (host: string, health: HostHealth) => void
+}
+
 export class HostRegistry {
   private readonly byName = new Map<string, UpstreamHost>()
   private readonly loops = new Map<string, HealthLoop>()
@@ -213,6 +219,9 @@ export class HostRegistry {
   private healthOpts: HealthOptions
   private checking = false
   private readonly observer: UpstreamObserver | undefined
+  private peers: HostPeers | undefined
+  /** Another worker runs the health checks and tells this one (src/cluster). */
+  private followsChecks = false
   defaultHost: string
 
   /** `observer`: the metrics every host's calls report their latency to, when metrics are on. */
@@ -220,8 +229,43 @@ export class HostRegistry {
     const { hosts, defaultHost } = hostConfigsFrom(config)
     this.healthOpts = config.healthCheck ?? DEFAULT_HEALTH
     this.observer = opts.observer
-    for (const [name, h] of hosts) this.byName.set(name, openHost(name, h, poolOptionsFrom(config), this.observer))
+    for (const [name, h] of hosts) this.byName.set(name, this.watched(openHost(name, h, poolOptionsFrom(config), this.observer)))
     this.defaultHost = defaultHost
+  }
+
+  /** Its breaker's changes go to the other workers, once there are any. */
+  private watched (host: UpstreamHost): UpstreamHost {
+    host.breaker.onEvent = (event, reason) => { this.peers?.breakerChanged(host.name, event, reason) }
+    return host
+  }
+
+  /**
+   * Share host news with the other workers of this gateway (src/cluster):
+   * breaker changes always; health results when this worker runs the checks.
+   * `follow`: another worker runs the health checks; startHealthChecks()
+   * then starts none until leadHealthChecks().
+   */
+  shareWith (peers: HostPeers, opts: { follow: boolean }): void {
+    this.peers = peers
+    this.followsChecks = opts.follow
+  }
+
+  /** What another worker's breaker for this host learnt. */
+  mirrorBreaker (name: string, event: BreakerEvent, reason: string): void {
+    this.byName.get(name)?.breaker.mirror(event, reason)
+  }
+
+  /** The health leader checked this host. */
+  mirrorHealth (name: string, health: HostHealth): void {
+    const host = this.byName.get(name)
+    if (host !== undefined) host.health = health
+  }
+
+  /** This worker runs the health checks from now on (the leader left). */
+  async leadHealthChecks (): Promise<void> {
+    if (!this.followsChecks) return
+    this.followsChecks = false
+    if (this.checking) await Promise.all(this.all().map(async h => { await this.startLoop(h) }))
   }
 
   get (name: string | undefined): UpstreamHost | undefined {
@@ -273,7 +317,8 @@ export class HostRegistry {
   }
 
   private async startLoop (h: UpstreamHost): Promise<void> {
-    const loop = new HealthLoop(h, this.healthOpts)
+    if (this.followsChecks) return
+    const loop = new HealthLoop(h, this.healthOpts, (c) => { this.peers?.healthChecked(c.name, c.health) })
     this.loops.set(h.name, loop)
     await loop.start()
   }
@@ -308,7 +353,7 @@ export class HostRegistry {
       for (const [name, h] of hosts) {
         const old = this.byName.get(name)
         if (old !== undefined && sameConfig(old.config, h)) continue
-        opened.push(openHost(name, h, poolOpts, this.observer))
+        opened.push(this.watched(openHost(name, h, poolOpts, this.observer)))
         ;(old !== undefined ? result.changed : result.added).push(name)
       }
     } catch (err) {

@@ -116,3 +116,34 @@ t.test('a refusal carries the reason and when to retry', async t => {
   t.same(a, { ok: false, reason: 'ECONNREFUSED', retryAfterMs: 750 })
   t.equal(b.since, 0)
 })
+
+/**
+ * Two workers' breakers for one host, wired as src/cluster wires them: what
+ * one learns (onEvent) the other mirrors. The gateway opens after
+ * failureThreshold consecutive failures in all, wherever they happen, closes
+ * everywhere on one success, and says nothing on a success that is no news.
+ */
+t.test('breakers of two workers share what they learn', async t => {
+  const cases: Array<{ name: string, steps: Array<[worker: 0 | 1, what: 'fail' | 'succeed' | 'trip']>, states: [string, string], messages: number }> = [
+    { name: 'three failures over two workers open both', steps: [[0, 'fail'], [1, 'fail'], [0, 'fail']], states: ['open', 'open'], messages: 3 },
+    { name: 'a success in between resets both counts', steps: [[0, 'fail'], [1, 'fail'], [1, 'succeed'], [0, 'fail'], [1, 'fail']], states: ['closed', 'closed'], messages: 5 },
+    { name: 'a health-check trip opens both', steps: [[1, 'trip']], states: ['open', 'open'], messages: 1 },
+    { name: 'a success closes both', steps: [[0, 'trip'], [1, 'succeed']], states: ['closed', 'closed'], messages: 2 },
+    { name: 'successes while all is well are no news', steps: [[0, 'succeed'], [1, 'succeed'], [0, 'succeed']], states: ['closed', 'closed'], messages: 0 }
+  ]
+  for (const c of cases) {
+    let messages = 0
+    const pair = [0, 1].map(() => new CircuitBreaker({ failureThreshold: 3, halfOpenAfterMs: 1000 }, () => 0))
+    pair.forEach((b, i) => {
+      b.onEvent = (event, reason) => { messages++; (pair[1 - i] as CircuitBreaker).mirror(event, reason) }
+    })
+    for (const [w, what] of c.steps) {
+      const b = pair[w] as CircuitBreaker
+      if (what === 'fail') b.onFailure('ECONNRESET')
+      else if (what === 'succeed') b.onSuccess()
+      else b.trip('health check failed: ECONNREFUSED')
+    }
+    t.same(pair.map(b => b.state), c.states, `${c.name}: states`)
+    t.equal(messages, c.messages, `${c.name}: messages between workers`)
+  }
+})
