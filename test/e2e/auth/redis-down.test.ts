@@ -191,3 +191,18 @@ if (d !== undefined && harnessRedis !== undefined) {
     t.equal((await get(gw, '/readyz')).status, 200, 'ready again')
   })
 }
+
+if (d !== undefined) {
+  t.test('closed, Redis unreachable from the start: the gateway starts, refuses, and is not ready', async t => {
+    const gw = await startAuthGateway(t, {
+      env: { GATEWAY_UPSTREAM: d.url, GATEWAY_REDIS_URL: 'redis://127.0.0.1:1', GATEWAY_REDIS_DOWN: 'closed', GATEWAY_DATA_DIR: mkdtempSync(join(tmpdir(), 'dgw-redis-down-')) }
+    })
+    const res = await get(gw, '/_ping', fresh())
+    t.equal(res.status, 503)
+    t.same(JSON.parse(res.body), { message: RATE_LIMIT_DOWN_MESSAGE })
+    t.equal((await get(gw, '/healthz')).status, 200)
+    const ready = await get(gw, '/readyz')
+    t.equal(ready.status, 503)
+    t.match(JSON.parse(ready.body), { message: /the revocation list has not been read since this gateway started/ })
+  })
+}
