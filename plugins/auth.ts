@@ -14,7 +14,7 @@ import { resolveCertificate, type CertificateIdentity, type ClientCertificateGra
 import {
   challengeHeader, classifyVerifyError, insufficientScopeHeader, missingCredentials, NOT_BEARER, REVOKED, type AuthFailure
 } from '../src/auth/token-errors'
-import { AuthUnavailable, scopeMissing, Unauthorized } from '../src/errors'
+import { AuthUnavailable, redisUnavailable, scopeMissing, Unauthorized } from '../src/errors'
 
 /**
  * Who is calling. Every request except GET/HEAD of the health probes must
@@ -69,8 +69,12 @@ export interface AuthenticateOptions {
   /** Paths that answer GET/HEAD without credentials. */
   publicPaths: ReadonlySet<string>
   jwks?: JwksOptions
-  /** The revocation list (src/auth/revocation.ts); absent: nothing is revoked. */
-  revocations?: { isRevoked: (jti: string) => boolean }
+  /**
+   * The revocation list (src/auth/revocation.ts); absent: nothing is revoked.
+   * `unconfirmed` says why the list cannot vouch for a token now (redisDown
+   * closed and Redis away: src/redis-down.ts), undefined when it can.
+   */
+  revocations?: { isRevoked: (jti: string) => boolean, unconfirmed?: () => string | undefined }
 }
 
 /** The plugin's options from the validated config; `fallbackSecret` is the data-folder secret. */
@@ -159,11 +163,12 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
     return result
   }
 
-  function fail (request: FastifyRequest, failure: AuthFailure, method: 'jwt' | 'mtls' | 'none', reason = `authentication failed: ${failure.kind}`): void {
+  /** `reason` null: the error handler derives it from the error preParsing answers with. */
+  function fail (request: FastifyRequest, failure: AuthFailure, method: 'jwt' | 'mtls' | 'none', reason: string | null = `authentication failed: ${failure.kind}`): void {
     failures.set(request, failure)
     request.gw.authMethod = method
     request.gw.decision = 'deny'
-    request.gw.reason = reason
+    if (reason !== null) request.gw.reason = reason
   }
 
   function grant (request: FastifyRequest, identity: VerifiedIdentity | CertificateIdentity, method: 'jwt' | 'mtls'): void {
@@ -174,10 +179,15 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
     if (identity.allowedHosts !== undefined) gw.allowedHosts = [...identity.allowedHosts]
   }
 
-  /** A verified identity, unless its jti has been revoked. */
+  /** A verified identity, unless its jti has been revoked, or the list cannot say (503, the audit reason from the error). */
   function admit (request: FastifyRequest, identity: VerifiedIdentity): void {
-    if (identity.jti !== undefined && opts.revocations?.isRevoked(identity.jti) === true) fail(request, REVOKED, 'jwt', 'token revoked')
-    else grant(request, identity, 'jwt')
+    const jti = identity.jti
+    if (jti !== undefined && opts.revocations !== undefined) {
+      if (opts.revocations.isRevoked(jti)) { fail(request, REVOKED, 'jwt', 'token revoked'); return }
+      const why = opts.revocations.unconfirmed?.()
+      if (why !== undefined) { fail(request, { kind: 'revocation_unconfirmed', status: 503, message: why }, 'jwt', null); return }
+    }
+    grant(request, identity, 'jwt')
   }
 
   // Callback style: a token already verified (the cache) costs no promise on
@@ -218,6 +228,7 @@ async function authenticate (fastify: FastifyInstance, opts: AuthenticateOptions
   fastify.addHook('preParsing', (request, reply, payload, done) => {
     const failure = failures.get(request)
     if (failure === undefined) { done(null, payload); return }
+    if (failure.kind === 'revocation_unconfirmed') { done(redisUnavailable('revocation list', failure.message)); return }
     if (failure.status === 503) { done(new AuthUnavailable(failure.message)); return }
     void reply.header('www-authenticate', challengeHeader(failure))
     done(new Unauthorized(failure.message))

@@ -4,14 +4,19 @@ import type { HostRegistry } from '../src/upstream/hosts'
 /**
  * Liveness and readiness, outside the Docker namespace and without
  * authentication, for load balancers and orchestrators: /healthz says the
- * process answers; /readyz says the default daemon answers /_ping.
+ * process answers; /readyz says the default daemon answers /_ping, and that
+ * nothing else keeps the replica from serving: `notReady` (with redisDown
+ * closed, a Redis that does not answer: src/redis-down.ts), checked first,
+ * from state the gateway already keeps, so a probe costs Redis nothing.
  */
-async function health (fastify: FastifyInstance, opts: { hosts: HostRegistry, timeoutMs?: number }): Promise<void> {
+async function health (fastify: FastifyInstance, opts: { hosts: HostRegistry, timeoutMs?: number, notReady?: () => string | undefined }): Promise<void> {
   const timeout = opts.timeoutMs ?? 2000
   // Probes send HEAD as often as GET; the app adds no HEAD routes of its own (app.ts).
   const probe = (operationId: string, summary: string) => ({ exposeHeadRoute: true, schema: { tags: ['gateway'], operationId, summary, security: [] } })
   fastify.get('/healthz', probe('healthz', 'The process answers'), async () => ({ status: 'ok' }))
   fastify.get('/readyz', probe('readyz', 'The default daemon answers /_ping'), async (request, reply) => {
+    const why = opts.notReady?.()
+    if (why !== undefined) return await reply.code(503).send({ message: why })
     const host = opts.hosts.get(undefined)
     if (host === undefined) return await reply.code(503).send({ message: 'no Docker host is configured' })
     try {

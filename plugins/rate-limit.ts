@@ -3,8 +3,9 @@ import fastifyRateLimit, { normalizeIP, type FastifyRateLimitStoreCtor } from '@
 import type Redis from 'ioredis'
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { parseDuration, formatDuration } from '../src/auth/duration'
-import { RateLimited } from '../src/errors'
+import { RateLimited, redisUnavailable } from '../src/errors'
 import { sharedRedis } from '../src/redis'
+import { redisDownMode, uncountedRequest, type RedisDownMode } from '../src/redis-down'
 import type { Config } from '../src/config/schema'
 
 /**
@@ -23,22 +24,25 @@ import type { Config } from '../src/config/schema'
  * take a replica out of service.
  *
  * With `redisUrl` the counters live in Redis and every replica shares them.
- * If Redis is unreachable the limit fails open (requests pass, a warning is
- * logged): losing the counters must not take the gateway down with it, and
- * authentication is enforced regardless.
+ * While Redis does not answer (refused, or no answer within the client's
+ * 500 ms), `redisDown` decides (src/redis-down.ts): `open` lets requests pass
+ * uncounted, `closed` answers them 503; either way a warning is logged, at
+ * most every 30 s. Counting resumes by itself when Redis answers again.
  */
 
 export interface RateLimitOptions {
   max: number
   timeWindow: string
   redisUrl?: string
+  /** What a request gets while Redis does not answer; default open. */
+  redisDown?: RedisDownMode
   publicPaths: ReadonlySet<string>
   /** The counters of a gateway running several workers without Redis (src/cluster/ipc-rate-store.ts). */
   store?: FastifyRateLimitStoreCtor
 }
 
 export function rateLimitOptions (config: Config, publicPaths: ReadonlySet<string>): RateLimitOptions {
-  const opts: RateLimitOptions = { max: config.rateLimit.max, timeWindow: config.rateLimit.timeWindow, publicPaths }
+  const opts: RateLimitOptions = { max: config.rateLimit.max, timeWindow: config.rateLimit.timeWindow, redisDown: redisDownMode(config), publicPaths }
   if (config.redisUrl !== undefined) opts.redisUrl = config.redisUrl
   return opts
 }
@@ -57,23 +61,27 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
   const windowMs = parseDuration(opts.timeWindow)
   if (windowMs === undefined) throw new Error(`rateLimit.timeWindow: not a duration: ${opts.timeWindow}`)
 
+  const mode = opts.redisDown ?? 'open'
+  const consequence = uncountedRequest(mode) === undefined ? 'requests are not being counted' : 'requests are refused (redisDown: closed)'
+  let lastWarning = 0
+  // Throttled: a Redis that is down fails every request and every reconnect.
+  const warnDown = (err: Error): void => {
+    if (Date.now() - lastWarning < 30_000) return
+    lastWarning = Date.now()
+    fastify.log.warn({ err: { message: err.message } }, `rate limit: redis unreachable; ${consequence} until it answers`)
+  }
   let redis: Redis | undefined
   if (opts.redisUrl !== undefined) {
     redis = sharedRedis(opts.redisUrl)
-    let lastWarning = 0
-    redis.on('error', (err) => {
-      if (Date.now() - lastWarning < 30_000) return
-      lastWarning = Date.now()
-      fastify.log.warn({ err: { message: err.message } }, 'rate limit: redis unreachable; requests are not being counted')
-    })
+    redis.on('error', warnDown)
     const client = redis
     fastify.addHook('onClose', async () => { await client.quit().catch(() => { client.disconnect() }) })
     // Connect before the first request: without the offline queue, a request
-    // arriving before the connection is up would pass uncounted.
+    // arriving before the connection is up would find no counter.
     try {
       await client.connect()
     } catch (err) {
-      fastify.log.warn({ err: { message: (err as Error).message } }, 'rate limit: redis unreachable at start; requests are not counted until it answers')
+      warnDown(err as Error)
     }
   }
 
@@ -82,7 +90,8 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
     max: opts.max,
     timeWindow: windowMs,
     keyGenerator: rateLimitKey,
-    skipOnError: true,
+    // Store failures come to the hook below, which applies redisDown.
+    skipOnError: false,
     ...(redis !== undefined ? { redis, nameSpace: 'docker-gateway:rate:' } : {}),
     ...(opts.store !== undefined ? { store: opts.store } : {}),
     onExceeded: (request: FastifyRequest) => {
@@ -98,7 +107,13 @@ async function rateLimit (fastify: FastifyInstance, opts: RateLimitOptions): Pro
   // Callback style around the limiter's own promise: one promise per request, not two.
   fastify.addHook('onRequest', (request, reply, done) => {
     if (request.gw.authMethod === 'none' && isPublic(request, opts.publicPaths)) { done(); return }
-    limit.call(fastify, request, reply).then(() => { done() }, done)
+    limit.call(fastify, request, reply).then(() => { done() }, (err: Error) => {
+      // The limiter's own refusal is a RateLimited; anything else is the store failing.
+      if (redis === undefined || err instanceof RateLimited) { done(err); return }
+      warnDown(err)
+      const refusal = uncountedRequest(mode)
+      done(refusal === undefined ? undefined : redisUnavailable('rate limit', refusal))
+    })
   })
 }
 

@@ -26,6 +26,7 @@ import policyCheck from '../plugins/policy'
 import tokenRevocation from '../plugins/token-revocation'
 import { RevocationList } from './auth/revocation'
 import { openRevocationStore } from './auth/revocation-store'
+import { redisDownMode, redisReadiness, revocationUnconfirmed } from './redis-down'
 import upgrade from '../plugins/upgrade'
 import metricsRoute from '../plugins/metrics'
 import { GatewayMetrics } from './metrics'
@@ -159,7 +160,6 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(openapi)
   // Upgrade requests (attach, exec start) go through the same hooks as any other.
   await app.register(upgrade, { requestTimeoutMs: config.upstreamTimeouts.headers })
-  await app.register(health, { hosts })
   // The revoked jtis, shared with the other replicas and `docker-gateway token revoke`.
   const log = app.log
   const revocations = new RevocationList(openRevocationStore(config), (err, message) => { log.warn({ err: { message: err.message } }, message) })
@@ -170,8 +170,15 @@ export async function buildApp (opts: BuildOptions): Promise<FastifyInstance> {
     await app.close()
     throw err
   }
+  // What a Redis that does not answer means (config redisDown) for tokens and /readyz; the
+  // rate limit reads it from its options. Open mode adds nothing to the request path.
+  const closed = redisDownMode(config) === 'closed'
+  await app.register(health, { hosts, ...(closed ? { notReady: () => redisReadiness('closed', revocations.readAgoMs()) } : {}) })
   const open = publicPaths(config)
-  await app.register(authenticate, { ...authenticateOptions(config, opts.jwtSecret, open), revocations })
+  const revocationCheck = closed
+    ? { isRevoked: (jti: string) => revocations.isRevoked(jti), unconfirmed: () => revocationUnconfirmed('closed', revocations.readAgoMs()) }
+    : revocations
+  await app.register(authenticate, { ...authenticateOptions(config, opts.jwtSecret, open), revocations: revocationCheck })
   // Several workers without Redis count in the primary: one limit for the gateway, not one per worker.
   const sharedStore = opts.cluster !== undefined && config.redisUrl === undefined ? ipcRateStore(opts.cluster.link) : undefined
   await app.register(rateLimit, { ...rateLimitOptions(config, open), ...(sharedStore !== undefined ? { store: sharedStore } : {}) })

@@ -87,6 +87,15 @@ export const ConnectionsExceeded = createError('DGW_CONNECTIONS_EXCEEDED', '%s',
 export const StreamsExceeded = createError('DGW_STREAMS_EXCEEDED', '%s', 429)
 /** Shared state (the revocation list) cannot be written: nothing was done. */
 export const StoreUnavailable = createError('DGW_STORE_UNAVAILABLE', '%s', 503)
+const RedisUnavailableError = createError('DGW_REDIS_UNAVAILABLE', '%s', 503)
+/**
+ * With `redisDown: closed`, a request that cannot be checked against what
+ * Redis holds (`what`: the rate-limit counter, the revocation list) while
+ * Redis does not answer: refused, not waved through (src/redis-down.ts).
+ */
+export function redisUnavailable (what: 'rate limit' | 'revocation list', message: string): GatewayError {
+  return withDetail(new RedisUnavailableError(message), what) as GatewayError
+}
 
 // Which daemon.
 export const HostForbidden = createError('DGW_HOST_FORBIDDEN', '%s', 403)
@@ -144,7 +153,8 @@ const REASONS: Readonly<Record<string, (err: GatewayError) => string>> = {
   DGW_PARAM_REFUSED: (e) => `refused parameter ${e.detail ?? ''}`,
   DGW_RATE_LIMITED: () => 'rate limit exceeded',
   DGW_CONNECTIONS_EXCEEDED: () => 'limit: connections per principal',
-  DGW_STREAMS_EXCEEDED: () => 'limit: streams per principal'
+  DGW_STREAMS_EXCEEDED: () => 'limit: streams per principal',
+  DGW_REDIS_UNAVAILABLE: (e) => `redis unavailable: ${e.detail ?? ''}`
 }
 
 export function auditReason (err: Error & { code?: string }): string {

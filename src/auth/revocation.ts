@@ -157,6 +157,8 @@ export function liveEntries (entries: Iterable<readonly [string, number]>, nowMs
  * SYNC_INTERVAL_MS. When the store cannot be read (Redis down, a half-written
  * file), the last good copy stays in force and a warning is logged: an
  * outage must neither bring revoked tokens back nor take the gateway down.
+ * How old a copy may still vouch for a token is src/redis-down.ts's call
+ * (config redisDown), from readAgoMs().
  */
 export class RevocationList {
   private entries: RevokedEntries = new Map()
@@ -166,6 +168,8 @@ export class RevocationList {
   private timer: NodeJS.Timeout | undefined
   private syncing: Promise<void> | undefined
   private lastWarning = 0
+  /** When the last good read began (what it holds is at least that recent); undefined: never read. */
+  private readAt: number | undefined
 
   constructor (
     readonly store: RevocationStore,
@@ -185,6 +189,11 @@ export class RevocationList {
     await this.sync(!opts.tolerateFailure)
     this.timer = setInterval(() => { void this.sync(false) }, opts.intervalMs ?? SYNC_INTERVAL_MS)
     this.timer.unref()
+  }
+
+  /** How long ago the store was last read successfully; undefined before the first good read. */
+  readAgoMs (): number | undefined {
+    return this.readAt === undefined ? undefined : this.now() - this.readAt
   }
 
   isRevoked (jti: string): boolean {
@@ -219,6 +228,7 @@ export class RevocationList {
         for (const { entry } of this.recent) if (entry.exp * 1000 > now) entries.set(entry.jti, Math.max(entry.exp, entries.get(entry.jti) ?? 0))
         this.recent = this.recent.filter(r => r.seq > before)
         this.entries = entries
+        this.readAt = now
       } catch (err) {
         if (throwErrors) throw err
         if (this.now() - this.lastWarning >= 30_000) {

@@ -11,7 +11,7 @@ export const REALM = 'docker-gateway'
 export type AuthFailureKind =
   | 'missing' | 'not_bearer' | 'malformed' | 'unsigned' | 'algorithm' | 'signature' | 'expired'
   | 'inactive' | 'missing_claim' | 'claim' | 'issuer' | 'audience' | 'key_not_found' | 'key_unavailable'
-  | 'unmapped_certificate' | 'invalid' | 'revoked'
+  | 'unmapped_certificate' | 'invalid' | 'revoked' | 'revocation_unconfirmed'
 
 export interface AuthFailure {
   kind: AuthFailureKind

@@ -55,6 +55,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   GATEWAY_RATE_LIMIT_MAX: 'rateLimit.max',
   GATEWAY_RATE_LIMIT_WINDOW: 'rateLimit.timeWindow',
   GATEWAY_REDIS_URL: 'redisUrl',
+  GATEWAY_REDIS_DOWN: 'redisDown',
   GATEWAY_AUDIT_FILE: 'audit.destination'
 }
 

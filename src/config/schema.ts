@@ -229,6 +229,17 @@ export const ConfigSchema = Type.Object({
   }, { default: {}, additionalProperties: false }),
   /** redis:// or rediss:// URL: rate-limit counters and the token revocation list, shared by every gateway replica. */
   redisUrl: Type.Optional(Str({ pattern: '^rediss?://' })),
+  /**
+   * What a replica does while the Redis of `redisUrl` does not answer (refused, or no answer within 500 ms); without `redisUrl` it has no effect.
+   * `open` (the default): requests are not counted by the rate limit, and the revocation list last read stays in force (a token revoked
+   * before the outage stays refused; one revoked on another replica during it is not seen); a warning is logged every 30 s at most.
+   * `closed`: every request the rate limit would count gets 503 `{"message": ...}` naming the cause, and a token with a `jti` is answered
+   * 503 when the list was last read more than 2 s ago; /readyz answers 503 so a load balancer drains the replica.
+   * Open is the default because authentication, scopes, policy and ownership never depend on Redis: losing it loses the shared rate limit
+   * and fresh revocations, not access control. Closed costs availability: a Redis outage is an outage of every replica, and a hung Redis
+   * adds up to 500 ms to each request before its 503.
+   */
+  redisDown: Type.Union([Type.Literal('open'), Type.Literal('closed')], { default: 'open' }),
   audit: Type.Object({
     /** `stdout`, `stderr` or a file path for the audit lines; unset: they go with the other log lines. */
     destination: Type.Optional(Str())

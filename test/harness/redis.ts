@@ -59,10 +59,11 @@ class PrivateRedis implements RedisServer {
   }
 }
 
-export async function startRedis (opts: { ownerPid?: number } = {}): Promise<RedisServer> {
+/** `port`: a given one (a redis brought back where its clients reconnect), else a free one. */
+export async function startRedis (opts: { ownerPid?: number, port?: number } = {}): Promise<RedisServer> {
   cleanupStale()
   const ownerPid = opts.ownerPid ?? process.pid
-  const port = await freePort()
+  const port = opts.port ?? await freePort()
   const name = `redis-${port}`
   const dir = path.join(ROOT, name)
   const record = path.join(RECORDS_DIR, `${name}.json`)
