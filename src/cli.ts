@@ -265,6 +265,8 @@ async function runServing (env: NodeJS.ProcessEnv, io: Io, link?: WorkerLink, le
   // Stop accepting at once (return503OnClosing answers late keep-alive
   // requests), let short calls finish, then end what is still streaming
   // (logs?follow, stats, attach): the forwarder aborts their daemon calls.
+  // A worker's shutdown is its primary's signal, named in the log as the signal.
+  let primarySignal: string | undefined
   const grace = closeWithGrace({
     delay: SHUTDOWN_DEADLINE_MS,
     logger: { error: (m: unknown) => { app.log.error({ err: m }, 'shutdown') } },
@@ -272,7 +274,7 @@ async function runServing (env: NodeJS.ProcessEnv, io: Io, link?: WorkerLink, le
     skip: link === undefined ? ['SIGHUP'] : ['SIGHUP', 'SIGINT', 'SIGTERM']
   }, async ({ signal, err }) => {
     if (err !== undefined) app.log.error({ err }, 'fatal error, shutting down')
-    else app.log.info({ signal: signal ?? 'primary' }, 'shutting down')
+    else app.log.info({ signal: signal ?? primarySignal }, 'shutting down')
     process.removeListener('SIGHUP', onHup)
     const endStreams = setTimeout(() => { app.server.closeAllConnections() }, STREAM_GRACE_MS)
     endStreams.unref()
@@ -287,7 +289,10 @@ async function runServing (env: NodeJS.ProcessEnv, io: Io, link?: WorkerLink, le
     const ignore = (): void => {}
     process.on('SIGINT', ignore)
     process.on('SIGTERM', ignore)
-    link.on('shutdown', () => { void grace.close() })
+    link.on('shutdown', (m) => {
+      primarySignal = m.signal
+      void grace.close()
+    })
     // A primary that dies without a word takes its workers with it: Node's cluster
     // ends a worker whose IPC channel closes unexpectedly (internal/cluster/child.js).
   }

@@ -35,8 +35,8 @@ export interface Hello { dgw: 'hello' }
 export interface Listening { dgw: 'listening', url: string, banner: string[], prepared: string[] }
 /** Primary -> worker: re-read certificates, the audit file and the host list (SIGHUP). */
 export interface Reload { dgw: 'reload' }
-/** Primary -> worker: stop gracefully (SIGTERM or SIGINT to the primary). */
-export interface Shutdown { dgw: 'shutdown' }
+/** Primary -> worker: stop gracefully (`signal`, SIGTERM or SIGINT, came to the primary). */
+export interface Shutdown { dgw: 'shutdown', signal: string }
 
 export type ToPrimary = RateCount | BreakerChanged | HealthChecked | Hello | Listening
 export type ToWorker = RateCounted | BreakerChanged | HealthChecked | Hello | LeadHealth | Reload | Shutdown

@@ -132,7 +132,7 @@ export async function runPrimary (opts: PrimaryOptions): Promise<void> {
     if (stopping) return
     stopping = true
     process.stderr.write(`docker-gateway: ${signal}: stopping ${Object.keys(cluster.workers ?? {}).length} workers\n`)
-    broadcast({ dgw: 'shutdown' })
+    broadcast({ dgw: 'shutdown', signal })
     const deadline = setTimeout(() => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL')
       process.exit(1)
