@@ -155,7 +155,21 @@ async function main () {
     if (features[name] === undefined) features[name] = { state: 'absent', detail: 'this build has no such config key' }
   }
 
-  const app = await buildApp({ config, jwtSecret: opts.secret })
+  // --workers N (the 'cores' phase): this script as the primary of N workers running it too,
+  // through the gateway's own cluster code (src/cluster), as `docker-gateway start` runs them.
+  const cluster = require('node:cluster')
+  if (opts.workers > 1 && cluster.isPrimary) {
+    const { runPrimary } = require(path.join(dist, 'src/cluster/primary'))
+    const first = await runPrimary({ count: opts.workers, prepared: [], adminToken: [], err: () => {}, deadlineMs: 20_000, env: process.env })
+    send({ type: 'ready', port: Number(new URL(first.url).port), pid: process.pid, features, configKeys: Object.keys(schemaProps), workers: opts.workers })
+    return
+  }
+  let worker
+  if (cluster.isWorker) {
+    const { WorkerLink } = require(path.join(dist, 'src/cluster/worker-link'))
+    worker = { link: new WorkerLink(), leader: process.env.GATEWAY_WORKER_ROLE === 'leader', id: cluster.worker.id }
+  }
+  const app = await buildApp({ config, jwtSecret: opts.secret, ...(worker !== undefined ? { cluster: worker } : {}) })
   if (typeof app.hasPlugin === 'function') {
     features.rateLimit.plugin = app.hasPlugin('@fastify/rate-limit')
   }
@@ -198,6 +212,11 @@ async function main () {
   process.on('SIGTERM', close)
   process.on('SIGINT', close)
   process.on('disconnect', close)
+  if (worker !== undefined) {
+    worker.link.on('shutdown', close)
+    worker.link.send({ dgw: 'listening', url: `http://127.0.0.1:${port}`, banner: [], prepared: [] })
+    return
+  }
   send({ type: 'ready', port, pid: process.pid, features, configKeys: Object.keys(schemaProps) })
 }
 

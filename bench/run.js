@@ -40,7 +40,7 @@ env: BENCH_DOCKER_HOST=tcp://127.0.0.1:PORT reuses a daemon instead of starting 
 const GW_FLAGS = (process.env.BENCH_GW_FLAGS ?? '').split(' ').filter(Boolean)
 
 function parseArgs (argv) {
-  const o = { quick: false, phases: ['fake', 'real', 'export', 'streams', 'fleet'], note: '', pin: true, haproxyKeepAlive: false }
+  const o = { quick: false, phases: ['fake', 'real', 'cores', 'export', 'streams', 'fleet'], note: '', pin: true, haproxyKeepAlive: false }
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]
     if (a === '--quick') o.quick = true
@@ -121,18 +121,18 @@ async function startFake (name, extra = []) {
   return { ...h, port: h.ready.port, socket, tcp: `tcp://127.0.0.1:${h.ready.port}`, unix: `unix://${socket}`, listBytes: h.ready.listBytes }
 }
 
-async function startGateway (name, gwOpts) {
+async function startGateway (name, gwOpts, { cpus = PROXY_CPU } = {}) {
   const dataDir = path.join(WORK, `gw-${name}`)
   fs.mkdirSync(dataDir, { recursive: true })
   const stdout = path.join(dataDir, 'stdout.log')
   const env = { BENCH_GATEWAY: JSON.stringify({ secret: SECRET, dataDir, auditFile: path.join(dataDir, 'audit.log'), ...gwOpts }) }
-  const h = track(await P.spawnNode(path.join(__dirname, 'gateway-server.js'), [], { cpus: PROXY_CPU, env, stdout, execArgv: gwOpts.execArgv ?? GW_FLAGS }))
+  const h = track(await P.spawnNode(path.join(__dirname, 'gateway-server.js'), [], { cpus, env, stdout, execArgv: gwOpts.execArgv ?? GW_FLAGS }))
   return { ...h, port: h.ready.port, features: h.ready.features, dataDir, stdout, auditFile: path.join(dataDir, 'audit.log') }
 }
 
-async function startProxy (server) {
+async function startProxy (server, { cpus = PROXY_CPU, threads } = {}) {
   const port = await P.freePort()
-  return track(await startHaproxy({ port, server, dir: WORK, keepAlive: opts.haproxyKeepAlive, cpus: PROXY_CPU }))
+  return track(await startHaproxy({ port, server, dir: WORK, keepAlive: opts.haproxyKeepAlive, cpus, threads }))
 }
 
 const call = (msg, timeout) => P.ask(client.child, msg, 'result', timeout)
@@ -200,20 +200,24 @@ const median = (xs) => {
 /** One autocannon run against one path, with the proxy's and the upstream's CPU and RSS around it. */
 async function cell (p, c, seconds, upstreamPid) {
   const pids = { proxy: p.proxyPid, upstream: upstreamPid, client: client.pid, self: process.pid }
+  // The daemon's tree (containerd, shims) and a gateway's workers count with their process.
+  const cpuOf = (k, pid) => (k === 'upstream' || (k === 'proxy' && p.tree === true)) ? P.treeCpuMicros(pid) : P.cpuMicros(pid)
   const before = {}
-  for (const [k, pid] of Object.entries(pids)) if (pid !== undefined) before[k] = k === 'upstream' ? P.treeCpuMicros(pid) : P.cpuMicros(pid)
+  for (const [k, pid] of Object.entries(pids)) if (pid !== undefined) before[k] = cpuOf(k, pid)
   const machine0 = P.machineBusyMicros()
   const w0 = process.hrtime.bigint()
-  const sampler = p.proxyPid !== undefined ? P.rssSampler([p.proxyPid], 250) : undefined
+  const tree = p.proxyPid !== undefined ? (p.tree === true ? P.descendants(p.proxyPid) : [p.proxyPid]) : []
+  const sampler = tree.length > 0 ? P.rssSampler(tree, 250) : undefined
   const r = await call({ cmd: 'load', url: p.url, headers: AUTH, connections: c, duration: seconds })
-  const rss = sampler?.stop().get(p.proxyPid)
+  // The sum of the processes' peaks: an upper bound for a gateway with workers.
+  const rss = sampler !== undefined ? [...sampler.stop().values()].reduce((a, b) => a + b, 0) : undefined
   const wall = Number(process.hrtime.bigint() - w0)
   const machine = P.machineBusyMicros() - machine0
   const d = {}
   let ours = 0
   for (const [k, pid] of Object.entries(pids)) {
     if (pid === undefined) continue
-    d[k] = (k === 'upstream' ? P.treeCpuMicros(pid) : P.cpuMicros(pid)) - before[k]
+    d[k] = cpuOf(k, pid) - before[k]
     ours += d[k]
   }
   const n = r.ok + r.non2xx
@@ -239,13 +243,13 @@ async function cell (p, c, seconds, upstreamPid) {
 }
 
 /** Interleaved repetitions: every concurrency level, every path, path order rotated per level and repetition. */
-async function matrix (paths, upstreamPid, label) {
+async function matrix (paths, upstreamPid, label, concurrency = plan.concurrency) {
   for (const p of paths) {
     await call({ cmd: 'load', url: p.url, headers: AUTH, connections: 10, duration: plan.warmup })
   }
   const cells = []
   for (let rep = 0; rep < plan.reps; rep++) {
-    for (const [ci, c] of plan.concurrency.entries()) {
+    for (const [ci, c] of concurrency.entries()) {
       const k = (rep + ci) % paths.length
       const order = [...paths.slice(k), ...paths.slice(0, k)]
       for (const p of order) {
@@ -259,7 +263,7 @@ async function matrix (paths, upstreamPid, label) {
     }
   }
   const summary = {}
-  for (const c of plan.concurrency) {
+  for (const c of concurrency) {
     summary[c] = {}
     for (const p of paths) {
       const mine = cells.filter((x) => x.c === c && x.path === p.name)
@@ -347,6 +351,41 @@ async function phaseReal (results) {
   const m = await listPhase(results, { label: 'dockerd', directPort, upstreamPid: d.pid, hap, gw })
   m.containers = plan.containers
   return m
+}
+
+/**
+ * Every core: the proxies unpinned, HAProxy with one thread per core, the
+ * gateway with one worker per core (GATEWAY_WORKERS, src/cluster), the load
+ * generator unpinned too, against the real dockerd. The pinned phases compare
+ * the proxies core for core; this one is what each does with the machine.
+ */
+async function phaseCores () {
+  const d = await ensureDockerd()
+  const cores = os.availableParallelism()
+  const unpinnedClient = track(await P.spawnNode(path.join(__dirname, 'client-worker.js'), []))
+  unpinnedClient.pid = unpinnedClient.ready.pid
+  const pinnedClient = client
+  client = unpinnedClient
+  try {
+    const hap = await startProxy(d.haproxyServer, { cpus: null, threads: cores })
+    const gw = await startGateway('cores', { upstream: d.proxyTarget, workers: cores }, { cpus: null })
+    const directPort = d.tcp.replace(/^tcp:\/\/127\.0\.0\.1:/, '')
+    const paths = [
+      { name: 'direct', url: `http://127.0.0.1:${directPort}${LIST}` },
+      { name: 'haproxy', url: `http://127.0.0.1:${hap.port}${LIST}`, proxyPid: hap.pid },
+      { name: 'gateway', url: `http://127.0.0.1:${gw.port}${LIST}`, proxyPid: gw.pid, tree: true }
+    ]
+    const m = await matrix(paths, d.pid, `cores(${cores})`, [10, 100])
+    m.cores = cores
+    m.haproxyThreads = cores
+    m.gatewayWorkers = cores
+    await P.stop(gw.child)
+    await P.stop(hap.child)
+    return m
+  } finally {
+    client = pinnedClient
+    await P.stop(unpinnedClient.child)
+  }
 }
 
 async function phaseExport () {
@@ -540,7 +579,7 @@ async function main () {
   log(`docker-gateway benchmark, ${results.mode} mode; work dir ${WORK}`)
   client = track(await P.spawnNode(path.join(__dirname, 'client-worker.js'), [], { cpus: CLIENT_CPU }))
   client.pid = client.ready.pid
-  const phases = { fake: phaseFake, real: phaseReal, export: phaseExport, streams: phaseStreams, fleet: phaseFleet }
+  const phases = { fake: phaseFake, real: phaseReal, cores: phaseCores, export: phaseExport, streams: phaseStreams, fleet: phaseFleet }
   for (const name of opts.phases) {
     if (phases[name] === undefined) throw new Error(`unknown phase ${name}`)
     const start = Date.now()

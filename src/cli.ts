@@ -170,7 +170,8 @@ export async function start (env: NodeJS.ProcessEnv, io: Io, worker?: BuildOptio
   const preparedLines = [...lines]
 
   const app = await buildApp({ config, ...(jwtSecret !== undefined ? { jwtSecret } : {}), ...(https !== undefined ? { https } : {}), ...(worker !== undefined ? { cluster: worker } : {}) })
-  if (env.GATEWAY_JWT_SECRET !== undefined && env.GATEWAY_JWT_SECRET !== '') {
+  // Once per gateway: with several workers, the first (the health leader) says it.
+  if (env.GATEWAY_JWT_SECRET !== undefined && env.GATEWAY_JWT_SECRET !== '' && (worker === undefined || worker.leader)) {
     app.log.warn({ env: 'GATEWAY_JWT_SECRET', instead: 'GATEWAY_JWT_SECRET_FILE' }, SECRET_IN_ENV_WARNING)
     lines.push('WARNING: GATEWAY_JWT_SECRET is in the environment; put the secret in a file and set GATEWAY_JWT_SECRET_FILE instead (see the log)')
   }

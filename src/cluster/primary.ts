@@ -41,7 +41,8 @@ export interface PrimaryOptions {
 
 export const WORKER_ROLE_ENV = 'GATEWAY_WORKER_ROLE'
 
-export async function runPrimary (opts: PrimaryOptions): Promise<void> {
+/** Resolves once every worker listens, with the first one's Listening (its url). */
+export async function runPrimary (opts: PrimaryOptions): Promise<Listening> {
   const counts = new SharedRateCounts()
   const lastHealth = new Map<string, HealthChecked>()
   let banner: Listening | undefined
@@ -146,6 +147,7 @@ export async function runPrimary (opts: PrimaryOptions): Promise<void> {
   }
   process.on('SIGTERM', () => { shutdown('SIGTERM') })
   process.on('SIGINT', () => { shutdown('SIGINT') })
+  return banner as Listening
 }
 
 /** The first worker's banner with the primary's own lines about what it made, and the workers. */
