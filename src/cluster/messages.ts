@@ -8,10 +8,14 @@ import type { HostHealth } from '../upstream/health'
  * channel are told apart.
  */
 
-/** Worker -> primary: count one request against `key` (the rate limit), answered by RateCounted. */
-export interface RateCount { dgw: 'rate', id: number, key: string, windowMs: number }
-/** Primary -> worker. */
-export interface RateCounted { dgw: 'rate', id: number, current: number, ttl: number }
+/**
+ * Worker -> primary: count these requests against their keys (the rate
+ * limit), answered by RateCounted. A worker sends the counts of one event-loop
+ * turn together: one message per turn, not per request.
+ */
+export interface RateCount { dgw: 'rate', counts: Array<[id: number, key: string, windowMs: number]> }
+/** Primary -> worker: each count's total in its window and the window's time left (ms). */
+export interface RateCounted { dgw: 'rate', answers: Array<[id: number, current: number, ttl: number]> }
 
 /** Worker -> primary -> every other worker: what a host's circuit breaker learnt (src/upstream/breaker.ts). */
 export interface BreakerChanged { dgw: 'breaker', host: string, event: BreakerEvent, reason: string }

@@ -8,23 +8,25 @@ import type { RateCount, RateCounted } from './messages'
  * plugin's default `cache`). Workers ask over IPC (src/cluster/ipc-rate-store.ts).
  */
 
-interface LocalStore {
+interface LocalStoreApi {
   incr: (key: string, cb: (err: Error | null, res: { current: number, ttl: number }) => void, timeWindow: number, max: number) => void
 }
-type LocalStoreCtor = new (continueExceeding: boolean, exponentialBackoff: boolean, cache?: number) => LocalStore
+type LocalStoreCtor = new (continueExceeding: boolean, exponentialBackoff: boolean, cache?: number) => LocalStoreApi
 
 // Not in the package's exports map or types; the path is stable since v5.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const LocalStoreClass = require('@fastify/rate-limit/store/LocalStore') as LocalStoreCtor
+const LocalStore = require('@fastify/rate-limit/store/LocalStore') as LocalStoreCtor
 
 export class SharedRateCounts {
-  private readonly store: LocalStore = new LocalStoreClass(false, false, 5000)
+  private readonly store: LocalStoreApi = new LocalStore(false, false, 5000)
 
-  /** Count one request; the answer is ready synchronously (LocalStore calls back at once). */
+  /** Count a worker's requests; LocalStore answers synchronously. */
   count (msg: RateCount): RateCounted {
-    let answer: RateCounted = { dgw: 'rate', id: msg.id, current: 0, ttl: 0 }
-    // max only matters to LocalStore's continueExceeding and backoff, both off.
-    this.store.incr(msg.key, (_err, res) => { answer = { dgw: 'rate', id: msg.id, current: res.current, ttl: res.ttl } }, msg.windowMs, 0)
-    return answer
+    const answers: RateCounted['answers'] = []
+    for (const [id, key, windowMs] of msg.counts) {
+      // max only matters to LocalStore's continueExceeding and backoff, both off.
+      this.store.incr(key, (_err, res) => { answers.push([id, res.current, res.ttl]) }, windowMs, 0)
+    }
+    return { dgw: 'rate', answers }
   }
 }

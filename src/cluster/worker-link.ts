@@ -1,10 +1,15 @@
-import { isGatewayMessage, type RateCounted, type ToPrimary, type ToWorker } from './messages'
+import { isGatewayMessage, type RateCount, type ToPrimary, type ToWorker } from './messages'
 
 /**
- * A worker's channel to its primary (node:cluster's IPC). Requests that need
- * an answer (a rate-limit count) get an id; everything else is a one-way
+ * A worker's channel to its primary (node:cluster's IPC). Rate-limit counts
+ * get an id and an answer; the counts asked in one event-loop turn leave in
+ * one message (setImmediate), since a message costs far more than a count:
+ * under load a turn holds several requests. Everything else is a one-way
  * event, handed to the listeners registered for its kind.
  */
+
+/** A count's answer: the key's total in its window (-1: the primary did not answer) and the window's ms left. */
+export type Counted = (current: number, ttl: number) => void
 
 type Handler<K extends ToWorker['dgw']> = (msg: Extract<ToWorker, { dgw: K }>) => void
 
@@ -16,7 +21,8 @@ export interface Channel {
 
 export class WorkerLink {
   private nextId = 1
-  private readonly waiting = new Map<number, (answer: RateCounted) => void>()
+  private readonly waiting = new Map<number, Counted>()
+  private batch: RateCount['counts'] = []
   private readonly handlers = new Map<string, Array<(msg: ToWorker) => void>>()
   private connected = true
 
@@ -26,8 +32,10 @@ export class WorkerLink {
       this.connected = false
       // The primary is gone: nothing will answer. A count that cannot be made is an error
       // for the rate limiter (the request gets a 503 or passes, as redisDown says for Redis).
-      for (const [, resolve] of this.waiting) resolve({ dgw: 'rate', id: 0, current: -1, ttl: 0 })
+      const waiting = [...this.waiting.values()]
       this.waiting.clear()
+      this.batch = []
+      for (const done of waiting) done(-1, 0)
     })
   }
 
@@ -38,11 +46,17 @@ export class WorkerLink {
   }
 
   /** Count one request against `key` in the primary's shared counters. */
-  count (key: string, windowMs: number, done: (answer: RateCounted) => void): void {
-    if (!this.connected) { done({ dgw: 'rate', id: 0, current: -1, ttl: 0 }); return }
+  count (key: string, windowMs: number, done: Counted): void {
+    if (!this.connected) { done(-1, 0); return }
     const id = this.nextId++
     this.waiting.set(id, done)
-    this.send({ dgw: 'rate', id, key, windowMs })
+    if (this.batch.push([id, key, windowMs]) === 1) setImmediate(this.flush)
+  }
+
+  private readonly flush = (): void => {
+    const counts = this.batch
+    this.batch = []
+    if (counts.length > 0) this.send({ dgw: 'rate', counts })
   }
 
   on<K extends ToWorker['dgw']> (kind: K, handler: Handler<K>): void {
@@ -55,10 +69,12 @@ export class WorkerLink {
     if (!isGatewayMessage(msg)) return
     const m = msg as ToWorker
     if (m.dgw === 'rate') {
-      const resolve = this.waiting.get(m.id)
-      if (resolve === undefined) return
-      this.waiting.delete(m.id)
-      resolve(m)
+      for (const [id, current, ttl] of m.answers) {
+        const done = this.waiting.get(id)
+        if (done === undefined) continue
+        this.waiting.delete(id)
+        done(current, ttl)
+      }
       return
     }
     for (const h of this.handlers.get(m.dgw) ?? []) h(m)

@@ -6,7 +6,6 @@ import { workerCount } from '../../../src/cluster/worker-count'
 import { SharedRateCounts } from '../../../src/cluster/shared-rate-counts'
 import { WorkerLink } from '../../../src/cluster/worker-link'
 import { bannerOf } from '../../../src/cluster/primary'
-import type { RateCounted } from '../../../src/cluster/messages'
 
 t.test('workerCount: auto is one per core, a number is that number', async t => {
   for (const [setting, cores, expect] of [['auto', 2, 2], ['auto', 16, 16], ['auto', 0, 1], [1, 8, 1], [3, 2, 3]] as const) {
@@ -16,14 +15,20 @@ t.test('workerCount: auto is one per core, a number is that number', async t => 
 
 t.test('SharedRateCounts counts one window per key, as one process does', async t => {
   const c = new SharedRateCounts()
-  const counts = [1, 2, 3].map(id => c.count({ dgw: 'rate', id, key: 'p:alice', windowMs: 60_000 }))
-  t.same(counts.map(x => [x.id, x.current]), [[1, 1], [2, 2], [3, 3]], 'alice: 1, 2, 3, each answer with its request id')
-  t.equal(c.count({ dgw: 'rate', id: 4, key: 'p:bob', windowMs: 60_000 }).current, 1, 'bob counts apart')
-  const ttl = c.count({ dgw: 'rate', id: 5, key: 'p:alice', windowMs: 60_000 }).ttl
+  const one = (id: number, key: string, windowMs: number): [number, number, number] => {
+    const answer = c.count({ dgw: 'rate', counts: [[id, key, windowMs]] }).answers
+    t.equal(answer.length, 1)
+    return answer[0] as [number, number, number]
+  }
+  const batch = c.count({ dgw: 'rate', counts: [[1, 'p:alice', 60_000], [2, 'p:alice', 60_000], [3, 'p:alice', 60_000]] })
+  t.same(batch.answers.map(([id, current]) => [id, current]), [[1, 1], [2, 2], [3, 3]], 'alice: 1, 2, 3 in one message, each answer with its request id')
+  t.equal(one(4, 'p:bob', 60_000)[1], 1, 'bob counts apart')
+  const ttl = one(5, 'p:alice', 60_000)[2]
   t.ok(ttl > 59_000 && ttl <= 60_000, `ttl is what is left of the window: ${ttl}`)
-  const short = c.count({ dgw: 'rate', id: 6, key: 'p:carol', windowMs: 1 })
+  t.equal(one(6, 'p:alice', 60_000)[1], 5, 'a later message goes on counting the same window')
+  const short = one(7, 'p:carol', 1)
   await new Promise(resolve => setTimeout(resolve, 5))
-  t.equal(c.count({ dgw: 'rate', id: 7, key: 'p:carol', windowMs: 1 }).current, 1, `a new window starts at 1 (was ${short.current})`)
+  t.equal(one(8, 'p:carol', 1)[1], 1, `a new window starts at 1 (was ${short[1]})`)
 })
 
 /** A channel pair standing in for process <-> primary (node:cluster's IPC). */
@@ -33,17 +38,25 @@ function channel (): { worker: EventEmitter & { send: (m: unknown) => boolean },
   return { worker, sent }
 }
 
-t.test('WorkerLink: counts are matched to their answers by id; events go to their handlers', async t => {
+const tick = async (): Promise<void> => await new Promise(resolve => setImmediate(resolve))
+
+t.test('WorkerLink: the counts of one turn leave in one message; answers are matched by id; events go to their handlers', async t => {
   const { worker, sent } = channel()
   const link = new WorkerLink(worker)
-  const got: RateCounted[] = []
-  link.count('p:a', 1000, a => got.push(a))
-  link.count('p:b', 1000, a => got.push(a))
-  t.same(sent, [{ dgw: 'rate', id: 1, key: 'p:a', windowMs: 1000 }, { dgw: 'rate', id: 2, key: 'p:b', windowMs: 1000 }])
-  worker.emit('message', { dgw: 'rate', id: 2, current: 7, ttl: 10 })
-  worker.emit('message', { dgw: 'rate', id: 1, current: 1, ttl: 20 })
-  worker.emit('message', { dgw: 'rate', id: 1, current: 99, ttl: 0 })
-  t.same(got.map(a => [a.id, a.current]), [[2, 7], [1, 1]], 'each answer once, to its own request; a repeated id is dropped')
+  const got: Array<[string, number, number]> = []
+  link.count('p:a', 1000, (current, ttl) => got.push(['a', current, ttl]))
+  link.count('p:b', 1000, (current, ttl) => got.push(['b', current, ttl]))
+  t.same(sent, [], 'nothing sent before the turn ends')
+  await tick()
+  t.same(sent, [{ dgw: 'rate', counts: [[1, 'p:a', 1000], [2, 'p:b', 1000]] }], 'both counts in one message')
+  link.count('p:c', 500, (current, ttl) => got.push(['c', current, ttl]))
+  await tick()
+  t.same(sent[1], { dgw: 'rate', counts: [[3, 'p:c', 500]] }, 'a later turn sends its own message')
+  await tick()
+  t.equal(sent.length, 2, 'an empty turn sends nothing')
+  worker.emit('message', { dgw: 'rate', answers: [[2, 7, 10], [3, 1, 5]] })
+  worker.emit('message', { dgw: 'rate', answers: [[1, 1, 20], [1, 99, 0], [42, 1, 1]] })
+  t.same(got, [['b', 7, 10], ['c', 1, 5], ['a', 1, 20]], 'each answer once, to its own request; a repeated or unknown id is dropped')
   const breakers: unknown[] = []
   link.on('breaker', m => breakers.push(m))
   worker.emit('message', { dgw: 'breaker', host: 'a', event: 'trip', reason: 'x' })
@@ -52,14 +65,17 @@ t.test('WorkerLink: counts are matched to their answers by id; events go to thei
   t.same(breakers, [{ dgw: 'breaker', host: 'a', event: 'trip', reason: 'x' }], 'only gateway messages reach the handlers')
 })
 
-t.test('WorkerLink: when the primary is gone, a waiting count and later ones fail at once', async t => {
+t.test('WorkerLink: when the primary is gone, counts waiting or not yet sent, and later ones, fail at once', async t => {
   const { worker, sent } = channel()
   const link = new WorkerLink(worker)
   const got: number[] = []
-  link.count('p:a', 1000, a => got.push(a.current))
+  link.count('p:a', 1000, current => got.push(current))
+  await tick()
+  link.count('p:b', 1000, current => got.push(current))
   worker.emit('disconnect')
-  link.count('p:a', 1000, a => got.push(a.current))
-  t.same(got, [-1, -1], 'both answered as failed (the rate limiter sees an error)')
+  link.count('p:a', 1000, current => got.push(current))
+  await tick()
+  t.same(got, [-1, -1, -1], 'all three answered as failed (the rate limiter sees an error)')
   t.equal(sent.length, 1, 'nothing sent after the disconnect')
   t.equal(link.isConnected, false)
 })
