@@ -369,16 +369,20 @@ async function phaseCores () {
   try {
     const hap = await startProxy(d.haproxyServer, { cpus: null, threads: cores })
     const gw = await startGateway('cores', { upstream: d.proxyTarget, workers: cores }, { cpus: null })
+    // The same gateway with GATEWAY_WORKERS=1, also unpinned: what the workers add on this machine.
+    const gw1 = await startGateway('cores-1', { upstream: d.proxyTarget }, { cpus: null })
     const directPort = d.tcp.replace(/^tcp:\/\/127\.0\.0\.1:/, '')
     const paths = [
       { name: 'direct', url: `http://127.0.0.1:${directPort}${LIST}` },
       { name: 'haproxy', url: `http://127.0.0.1:${hap.port}${LIST}`, proxyPid: hap.pid },
-      { name: 'gateway', url: `http://127.0.0.1:${gw.port}${LIST}`, proxyPid: gw.pid, tree: true }
+      { name: 'gateway', url: `http://127.0.0.1:${gw.port}${LIST}`, proxyPid: gw.pid, tree: true },
+      { name: 'gateway1', url: `http://127.0.0.1:${gw1.port}${LIST}`, proxyPid: gw1.pid }
     ]
     const m = await matrix(paths, d.pid, `cores(${cores})`, [10, 100])
     m.cores = cores
     m.haproxyThreads = cores
     m.gatewayWorkers = cores
+    await P.stop(gw1.child)
     await P.stop(gw.child)
     await P.stop(hap.child)
     return m

@@ -228,6 +228,14 @@ function renderMarkdown (res, { previous } = {}) {
     out.push(`HAProxy with \`nbthread ${cores.haproxyThreads}\`, the gateway with ${cores.gatewayWorkers} workers (\`GATEWAY_WORKERS\`, a primary in front: bench/gateway-server.js runs src/cluster as \`docker-gateway start\` does), the load generator unpinned too; same list call and daemon as above. The gateway's CPU and RSS are those of the primary and its workers together (RSS: the sum of each process's peak).`)
     out.push('')
     out.push(loadTables(cores, 'dockerd (+containerd)'))
+    if (cores.summary[10]?.gateway1 !== undefined) {
+      const g = (c, p, k) => cores.summary[c]?.[p]?.[k]
+      out.push('The same gateway with `GATEWAY_WORKERS=1` (one process, unpinned), in the same rotation: what the workers add on this machine.')
+      out.push(table(['c', `gateway, ${cores.gatewayWorkers} workers req/s`, 'gateway, 1 worker req/s', 'workers / 1 worker', `${cores.gatewayWorkers} workers CPU µs/req`, '1 worker CPU µs/req', '1 worker p50 ms', '1 worker RSS MB'], Object.keys(cores.summary).map(Number).map((c) => [
+        c, f(g(c, 'gateway', 'rps')), f(g(c, 'gateway1', 'rps')), x(ratio(g(c, 'gateway', 'rps'), g(c, 'gateway1', 'rps'))),
+        f(g(c, 'gateway', 'proxyCpuUs')), f(g(c, 'gateway1', 'proxyCpuUs')), f(g(c, 'gateway1', 'p50'), 3), f(g(c, 'gateway1', 'proxyRssMB'), 1)
+      ])))
+    }
   } else out.push(`Not run${cores?.error ? `: ${cores.error}` : ''}.`)
   out.push('')
 
