@@ -230,7 +230,7 @@ function renderMarkdown (res, { previous } = {}) {
     out.push(loadTables(cores, 'dockerd (+containerd)'))
     if (cores.summary[10]?.gateway1 !== undefined) {
       const g = (c, p, k) => cores.summary[c]?.[p]?.[k]
-      out.push('The same gateway with `GATEWAY_WORKERS=1` (one process, unpinned), in the same rotation: what the workers add on this machine.')
+      out.push('', 'The same gateway with `GATEWAY_WORKERS=1` (one process, unpinned), in the same rotation: what the workers add on this machine.', '')
       out.push(table(['c', `gateway, ${cores.gatewayWorkers} workers req/s`, 'gateway, 1 worker req/s', 'workers / 1 worker', `${cores.gatewayWorkers} workers CPU µs/req`, '1 worker CPU µs/req', '1 worker p50 ms', '1 worker RSS MB'], Object.keys(cores.summary).map(Number).map((c) => [
         c, f(g(c, 'gateway', 'rps')), f(g(c, 'gateway1', 'rps')), x(ratio(g(c, 'gateway', 'rps'), g(c, 'gateway1', 'rps'))),
         f(g(c, 'gateway', 'proxyCpuUs')), f(g(c, 'gateway1', 'proxyCpuUs')), f(g(c, 'gateway1', 'p50'), 3), f(g(c, 'gateway1', 'proxyRssMB'), 1)
