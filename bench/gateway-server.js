@@ -10,7 +10,8 @@
  *
  * Input: env BENCH_GATEWAY = JSON {
  *   upstream?: 'unix:///..' | 'tcp://..', hosts?: {name: {url}}, secret: string,
- *   auditFile: string, dataDir: string, rateLimitMax?: number, dist?: string }
+ *   auditFile: string, dataDir: string, rateLimitMax?: number, dist?: string,
+ *   maxConnections?: number (limits.maxConnections, for the streams phase) }
  * IPC out: {type:'ready', port, pid, features, configKeys}
  * IPC in:  {cmd:'usage'} -> {type:'usage', cpu, mem}
  *          {cmd:'profile-start'} / {cmd:'profile-stop', file} -> {type:'profiled', file}
@@ -117,6 +118,11 @@ async function main () {
   // the per-principal caps (limits.*, issue 10) protect tenants from each
   // other and would turn that load into 429s, measuring the cap, not the path.
   if (schemaProps.limits !== undefined) base.limits = { connectionsPerPrincipal: 1_000_000, streamsPerPrincipal: 100_000 }
+  // The streams phase holds more client connections (one per stream) than the
+  // derived default total cap (a third of the open-file limit, at most 4096:
+  // src/limits/server.ts), which would measure the cap; room for N streams
+  // plus the probes. The product default stays as it is.
+  if (base.limits !== undefined && opts.maxConnections !== undefined) base.limits.maxConnections = opts.maxConnections
   if (opts.hosts !== undefined) {
     base.hosts = opts.hosts
     base.defaultHost = Object.keys(opts.hosts)[0]

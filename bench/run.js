@@ -433,15 +433,27 @@ async function phaseExport () {
   return { sizeMiB: plan.exportMiB, runs, summary }
 }
 
+/**
+ * The gateway's defaults would cap this phase, not measure it: the derived
+ * limits.maxConnections is at most 4096 (src/limits/server.ts), so the streams
+ * gateway gets room for every stream plus this many; and
+ * limits.maxConnectionsPerAddress (64) refuses a connection from an address
+ * that already holds 64 not yet authenticated, so the client opens its streams
+ * in batches smaller than that, each batch answered (authenticated) before the
+ * next is dialled.
+ */
+const STREAMS_SPARE_CONNECTIONS = 1000
+const STREAMS_BATCH = 50
+
 async function phaseStreams () {
   const fake = await startFake('streams')
-  const gw = await startGateway('streams', { upstream: fake.unix })
   const n = plan.streams
+  const gw = await startGateway('streams', { upstream: fake.unix, maxConnections: n + STREAMS_SPARE_CONNECTIONS })
   const idle = P.memory(gw.pid)
   const paths = Array.from({ length: 20 }, (_, i) => `/v1.41/containers/${(i.toString(16).padStart(4, '0') + 'b'.repeat(60)).slice(0, 64)}/stats?stream=1`)
   log(`opening ${n} stats streams through the gateway`)
   const hold = P.rssSampler([gw.pid], 250)
-  const opened = await call({ cmd: 'streams-open', port: gw.port, paths, headers: AUTH, count: n })
+  const opened = await call({ cmd: 'streams-open', port: gw.port, paths, headers: AUTH, count: n, batch: STREAMS_BATCH })
   log(`streams: ${opened.established} established, ${opened.failed} failed in ${opened.seconds.toFixed(1)} s`)
   const c0 = P.cpuMicros(gw.pid)
   const h0 = Date.now()
@@ -474,6 +486,8 @@ async function phaseStreams () {
     failed: opened.failed,
     openErrors: opened.errors,
     openSeconds: opened.seconds,
+    openBatch: STREAMS_BATCH,
+    maxConnections: n + STREAMS_SPARE_CONNECTIONS,
     delivering: check.delivering,
     minObjectsPerStream: check.minObjects,
     holdSeconds: plan.holdSeconds,
