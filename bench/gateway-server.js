@@ -17,6 +17,9 @@
  *          {cmd:'profile-start'} / {cmd:'profile-stop', file} -> {type:'profiled', file}
  *          (the V8 CPU profiler that `node --cpu-prof` uses, through node:inspector,
  *          so the profile covers the measured window only, not boot and warm-up)
+ *          {cmd:'heap', snapshot?: file} -> {type:'heap', mem, heap, file?}: a full GC
+ *          (HeapProfiler.collectGarbage), then process.memoryUsage() and
+ *          v8.getHeapStatistics(); with `snapshot`, a heap snapshot written there
  */
 const path = require('node:path')
 const fs = require('node:fs')
@@ -195,6 +198,18 @@ async function main () {
         await post('Profiler.setSamplingInterval', { interval: msg.intervalUs ?? 200 })
         await post('Profiler.start')
         send({ type: 'profiling' })
+      } else if (msg?.cmd === 'heap') {
+        const inspector = require('node:inspector')
+        const s = new inspector.Session()
+        s.connect()
+        const gc = () => new Promise((resolve, reject) => s.post('HeapProfiler.collectGarbage', (err) => err ? reject(err) : resolve()))
+        await gc()
+        await gc()
+        s.disconnect()
+        const mem = process.memoryUsage()
+        const heap = require('node:v8').getHeapStatistics()
+        if (msg.snapshot !== undefined) require('node:v8').writeHeapSnapshot(msg.snapshot)
+        send({ type: 'heap', mem, heap, file: msg.snapshot })
       } else if (msg?.cmd === 'profile-stop') {
         const { profile } = await post('Profiler.stop')
         fs.writeFileSync(msg.file, JSON.stringify(profile))
