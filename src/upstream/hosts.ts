@@ -123,8 +123,10 @@ export function openHost (name: string, host: HostConfig, opts: PoolOptions, obs
   // stream's Client lives as long as the stream (issue 12: 5,000 held streams).
   // The pools build one per pool the same way.
   const streamConnector = buildConnector(connect)
+  // Likewise the origin: a string is parsed into a new URL per Client; a URL is taken as it is.
+  const streamOrigin = new URL(target.origin)
   const openStream = (): StreamConnection => {
-    const client = new Client(target.origin, {
+    const client = new Client(streamOrigin, {
       headersTimeout: timeouts.headers,
       // Follow/stream responses may be silent for hours; only the client's
       // disconnect or the daemon's end closes them.
