@@ -121,7 +121,8 @@ class Relay implements Dispatcher.DispatchHandler {
   private replaced = false
 
   constructor (private readonly opts: RelayOptions) {
-    opts.reply.raw.once('close', this.onClientClose)
+    // on, not once (no wrapper per stream): 'close' comes once, and done() removes the listener.
+    opts.reply.raw.on('close', this.onClientClose)
   }
 
   private readonly onClientClose = (): void => { this.clientGone() }
