@@ -17,9 +17,9 @@
  *          {cmd:'profile-start'} / {cmd:'profile-stop', file} -> {type:'profiled', file}
  *          (the V8 CPU profiler that `node --cpu-prof` uses, through node:inspector,
  *          so the profile covers the measured window only, not boot and warm-up)
- *          {cmd:'heap', snapshot?: file} -> {type:'heap', mem, heap, file?}: a full GC
- *          (HeapProfiler.collectGarbage), then process.memoryUsage() and
- *          v8.getHeapStatistics(); with `snapshot`, a heap snapshot written there
+ *          {cmd:'heap', snapshot?: file} -> {type:'heap', mem, heap, spaces, memBefore, spacesBefore, file?}:
+ *          process.memoryUsage() and the V8 heap spaces before and after a full GC
+ *          (HeapProfiler.collectGarbage); with `snapshot`, a heap snapshot written there
  */
 const path = require('node:path')
 const fs = require('node:fs')
@@ -203,13 +203,16 @@ async function main () {
         const s = new inspector.Session()
         s.connect()
         const gc = () => new Promise((resolve, reject) => s.post('HeapProfiler.collectGarbage', (err) => err ? reject(err) : resolve()))
+        const spaces = () => Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((x) => [x.space_name, { size: x.space_size, used: x.space_used_size }]))
+        const memBefore = process.memoryUsage()
+        const spacesBefore = spaces()
         await gc()
         await gc()
         s.disconnect()
         const mem = process.memoryUsage()
         const heap = require('node:v8').getHeapStatistics()
         if (msg.snapshot !== undefined) require('node:v8').writeHeapSnapshot(msg.snapshot)
-        send({ type: 'heap', mem, heap, file: msg.snapshot })
+        send({ type: 'heap', mem, heap, spaces: spaces(), memBefore, spacesBefore, file: msg.snapshot })
       } else if (msg?.cmd === 'profile-stop') {
         const { profile } = await post('Profiler.stop')
         fs.writeFileSync(msg.file, JSON.stringify(profile))

@@ -474,7 +474,9 @@ async function phaseStreams () {
     const snapshot = heapOpt !== '1' ? path.join(heapOpt, `streams-${n}-${Date.now()}.heapsnapshot`) : undefined
     const hi = await P.ask(gw.child, { cmd: 'heap', snapshot }, 'heap')
     const idleHeap = idleHeapUsed
-    heapHolding = { heapUsedMB: hi.mem.heapUsed / 2 ** 20, externalMB: hi.mem.external / 2 ** 20, arrayBuffersMB: hi.mem.arrayBuffers / 2 ** 20, rssAfterGcMB: P.memory(gw.pid).rss / 2 ** 20, heapKBPerStream: (hi.mem.heapUsed - idleHeap) / 1024 / Math.max(1, opened.established), snapshot }
+    heapHolding = { heapUsedMB: hi.mem.heapUsed / 2 ** 20, externalMB: hi.mem.external / 2 ** 20, arrayBuffersMB: hi.mem.arrayBuffers / 2 ** 20, rssAfterGcMB: P.memory(gw.pid).rss / 2 ** 20, heapKBPerStream: (hi.mem.heapUsed - idleHeap) / 1024 / Math.max(1, opened.established), snapshot, memBefore: hi.memBefore, spacesBefore: hi.spacesBefore, spaces: hi.spaces }
+    const mb = (x) => (x / 2 ** 20).toFixed(1)
+    log(`streams: before the GC: ${Object.entries(hi.spacesBefore).filter(([, v]) => v.size > 2 ** 20).map(([k, v]) => `${k} ${mb(v.used)}/${mb(v.size)}`).join(', ')} MB (used/size); after: ${Object.entries(hi.spaces).filter(([, v]) => v.size > 2 ** 20).map(([k, v]) => `${k} ${mb(v.used)}/${mb(v.size)}`).join(', ')}`)
     log(`streams: after a full GC: heap used ${heapHolding.heapUsedMB.toFixed(1)} MB (${heapHolding.heapKBPerStream.toFixed(1)} KB per stream over idle), external ${heapHolding.externalMB.toFixed(1)} MB, RSS ${heapHolding.rssAfterGcMB.toFixed(0)} MB${snapshot !== undefined ? `, snapshot ${snapshot}` : ''}`)
   }
 
