@@ -7,7 +7,7 @@
  *   {cmd:'load', url, headers, connections, duration}     autocannon run
  *   {cmd:'download', url, headers}                         one GET, body counted and dropped
  *   {cmd:'request', url, method, headers, body}            one call, for probes
- *   {cmd:'streams-open', port, paths, headers, count}      N raw HTTP streams held open
+ *   {cmd:'streams-open', port, paths, headers, count, batch}  N raw HTTP streams held open, opened `batch` at a time
  *   {cmd:'streams-check', windowMs}                        how many delivered recently
  *   {cmd:'streams-close'}                                  destroy all at once
  *
@@ -134,7 +134,10 @@ function openOne (port, path, headers, st) {
   })
 }
 
-async function streamsOpen ({ port, paths, headers, count, batch = 250 }) {
+// A batch must stay under the gateway's limits.maxConnectionsPerAddress (64
+// unauthenticated connections per address): each batch is answered, so
+// authenticated, before the next one is dialled.
+async function streamsOpen ({ port, paths, headers, count, batch = 50 }) {
   const st = { established: 0, failed: 0 }
   const start = Date.now()
   for (let i = 0; i < count; i += batch) {

@@ -10,12 +10,16 @@
  *
  * Input: env BENCH_GATEWAY = JSON {
  *   upstream?: 'unix:///..' | 'tcp://..', hosts?: {name: {url}}, secret: string,
- *   auditFile: string, dataDir: string, rateLimitMax?: number, dist?: string }
+ *   auditFile: string, dataDir: string, rateLimitMax?: number, dist?: string,
+ *   maxConnections?: number (limits.maxConnections, for the streams phase) }
  * IPC out: {type:'ready', port, pid, features, configKeys}
  * IPC in:  {cmd:'usage'} -> {type:'usage', cpu, mem}
  *          {cmd:'profile-start'} / {cmd:'profile-stop', file} -> {type:'profiled', file}
  *          (the V8 CPU profiler that `node --cpu-prof` uses, through node:inspector,
  *          so the profile covers the measured window only, not boot and warm-up)
+ *          {cmd:'heap', snapshot?: file} -> {type:'heap', mem, heap, spaces, memBefore, spacesBefore, file?}:
+ *          process.memoryUsage() and the V8 heap spaces before and after a full GC
+ *          (HeapProfiler.collectGarbage); with `snapshot`, a heap snapshot written there
  */
 const path = require('node:path')
 const fs = require('node:fs')
@@ -117,6 +121,11 @@ async function main () {
   // the per-principal caps (limits.*, issue 10) protect tenants from each
   // other and would turn that load into 429s, measuring the cap, not the path.
   if (schemaProps.limits !== undefined) base.limits = { connectionsPerPrincipal: 1_000_000, streamsPerPrincipal: 100_000 }
+  // The streams phase holds more client connections (one per stream) than the
+  // derived default total cap (a third of the open-file limit, at most 4096:
+  // src/limits/server.ts), which would measure the cap; room for N streams
+  // plus the probes. The product default stays as it is.
+  if (base.limits !== undefined && opts.maxConnections !== undefined) base.limits.maxConnections = opts.maxConnections
   if (opts.hosts !== undefined) {
     base.hosts = opts.hosts
     base.defaultHost = Object.keys(opts.hosts)[0]
@@ -189,6 +198,21 @@ async function main () {
         await post('Profiler.setSamplingInterval', { interval: msg.intervalUs ?? 200 })
         await post('Profiler.start')
         send({ type: 'profiling' })
+      } else if (msg?.cmd === 'heap') {
+        const inspector = require('node:inspector')
+        const s = new inspector.Session()
+        s.connect()
+        const gc = () => new Promise((resolve, reject) => s.post('HeapProfiler.collectGarbage', (err) => err ? reject(err) : resolve()))
+        const spaces = () => Object.fromEntries(require('node:v8').getHeapSpaceStatistics().map((x) => [x.space_name, { size: x.space_size, used: x.space_used_size }]))
+        const memBefore = process.memoryUsage()
+        const spacesBefore = spaces()
+        await gc()
+        await gc()
+        s.disconnect()
+        const mem = process.memoryUsage()
+        const heap = require('node:v8').getHeapStatistics()
+        if (msg.snapshot !== undefined) require('node:v8').writeHeapSnapshot(msg.snapshot)
+        send({ type: 'heap', mem, heap, spaces: spaces(), memBefore, spacesBefore, file: msg.snapshot })
       } else if (msg?.cmd === 'profile-stop') {
         const { profile } = await post('Profiler.stop')
         fs.writeFileSync(msg.file, JSON.stringify(profile))

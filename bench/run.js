@@ -32,7 +32,10 @@ const HELP = `usage: node bench/run.js [--quick] [--phases list] [--note text] [
   --out file.json      results (default bench/results/latest.json, quick: bench/results/quick.json)
   --md file.md         markdown report (default docs/benchmarks.md, quick: bench/results/quick.md)
 env: BENCH_DOCKER_HOST=tcp://127.0.0.1:PORT reuses a daemon instead of starting a private one
-     BENCH_GW_FLAGS="--max-semi-space-size=4" runs the gateway with these node flags (named in the report's note)`
+     BENCH_GW_FLAGS="--max-semi-space-size=4" runs the gateway with these node flags (named in the report's note)
+     BENCH_STREAMS_HEAP=1 streams phase: after the RSS while holding is read, a full GC in the gateway and its
+       heap after it (per held stream); BENCH_STREAMS_HEAP=/dir also writes a heap snapshot there (the GC
+       lowers the disconnect peak that follows, so the default run does neither)`
 
 // ---------------------------------------------------------------- options ---
 
@@ -437,15 +440,28 @@ async function phaseExport () {
   return { sizeMiB: plan.exportMiB, runs, summary }
 }
 
+/**
+ * The gateway's defaults would cap this phase, not measure it: the derived
+ * limits.maxConnections is at most 4096 (src/limits/server.ts), so the streams
+ * gateway gets room for every stream plus this many; and
+ * limits.maxConnectionsPerAddress (64) refuses a connection from an address
+ * that already holds 64 not yet authenticated, so the client opens its streams
+ * in batches smaller than that, each batch answered (authenticated) before the
+ * next is dialled.
+ */
+const STREAMS_SPARE_CONNECTIONS = 1000
+const STREAMS_BATCH = 50
+
 async function phaseStreams () {
   const fake = await startFake('streams')
-  const gw = await startGateway('streams', { upstream: fake.unix })
   const n = plan.streams
+  const gw = await startGateway('streams', { upstream: fake.unix, maxConnections: n + STREAMS_SPARE_CONNECTIONS })
   const idle = P.memory(gw.pid)
+  const idleHeapUsed = process.env.BENCH_STREAMS_HEAP !== undefined ? (await P.ask(gw.child, { cmd: 'heap' }, 'heap')).mem.heapUsed : 0
   const paths = Array.from({ length: 20 }, (_, i) => `/v1.41/containers/${(i.toString(16).padStart(4, '0') + 'b'.repeat(60)).slice(0, 64)}/stats?stream=1`)
   log(`opening ${n} stats streams through the gateway`)
   const hold = P.rssSampler([gw.pid], 250)
-  const opened = await call({ cmd: 'streams-open', port: gw.port, paths, headers: AUTH, count: n })
+  const opened = await call({ cmd: 'streams-open', port: gw.port, paths, headers: AUTH, count: n, batch: STREAMS_BATCH })
   log(`streams: ${opened.established} established, ${opened.failed} failed in ${opened.seconds.toFixed(1)} s`)
   const c0 = P.cpuMicros(gw.pid)
   const h0 = Date.now()
@@ -456,6 +472,17 @@ async function phaseStreams () {
   const holdingRss = hold.stop().get(gw.pid)
   const rssHoldingNow = P.memory(gw.pid).rss
   log(`streams: ${check.delivering}/${check.total} delivering in the last 2.5 s, gateway RSS ${(rssHoldingNow / 2 ** 20).toFixed(0)} MB (max ${(holdingRss / 2 ** 20).toFixed(0)}), daemon sees ${daemonHolding.streams} streams`)
+  let heapHolding
+  const heapOpt = process.env.BENCH_STREAMS_HEAP
+  if (heapOpt !== undefined && heapOpt !== '' && heapOpt !== '0') {
+    const snapshot = heapOpt !== '1' ? path.join(heapOpt, `streams-${n}-${Date.now()}.heapsnapshot`) : undefined
+    const hi = await P.ask(gw.child, { cmd: 'heap', snapshot }, 'heap')
+    const idleHeap = idleHeapUsed
+    heapHolding = { heapUsedMB: hi.mem.heapUsed / 2 ** 20, externalMB: hi.mem.external / 2 ** 20, arrayBuffersMB: hi.mem.arrayBuffers / 2 ** 20, rssAfterGcMB: P.memory(gw.pid).rss / 2 ** 20, heapKBPerStream: (hi.mem.heapUsed - idleHeap) / 1024 / Math.max(1, opened.established), snapshot, memBefore: hi.memBefore, spacesBefore: hi.spacesBefore, spaces: hi.spaces }
+    const mb = (x) => (x / 2 ** 20).toFixed(1)
+    log(`streams: before the GC: ${Object.entries(hi.spacesBefore).filter(([, v]) => v.size > 2 ** 20).map(([k, v]) => `${k} ${mb(v.used)}/${mb(v.size)}`).join(', ')} MB (used/size); after: ${Object.entries(hi.spaces).filter(([, v]) => v.size > 2 ** 20).map(([k, v]) => `${k} ${mb(v.used)}/${mb(v.size)}`).join(', ')}`)
+    log(`streams: after a full GC: heap used ${heapHolding.heapUsedMB.toFixed(1)} MB (${heapHolding.heapKBPerStream.toFixed(1)} KB per stream over idle), external ${heapHolding.externalMB.toFixed(1)} MB, RSS ${heapHolding.rssAfterGcMB.toFixed(0)} MB${snapshot !== undefined ? `, snapshot ${snapshot}` : ''}`)
+  }
 
   const during = P.rssSampler([gw.pid], 50)
   const d0 = Date.now()
@@ -478,6 +505,8 @@ async function phaseStreams () {
     failed: opened.failed,
     openErrors: opened.errors,
     openSeconds: opened.seconds,
+    openBatch: STREAMS_BATCH,
+    maxConnections: n + STREAMS_SPARE_CONNECTIONS,
     delivering: check.delivering,
     minObjectsPerStream: check.minObjects,
     holdSeconds: plan.holdSeconds,
@@ -493,7 +522,8 @@ async function phaseStreams () {
     // Sockets the gateway opened to the daemon and never used: the idle
     // reconnects undici makes after an aborted stream (nodejs/undici#5845).
     daemonIdleNeverUsed: daemon.neverUsed,
-    drainedMs
+    drainedMs,
+    ...(heapHolding !== undefined ? { heapHolding } : {})
   }
   await P.stop(gw.child)
   await P.stop(fake.child)

@@ -21,7 +21,9 @@ async function requestContext (fastify: FastifyInstance, opts: { write: AuditWri
       bytesIn: length !== undefined ? Number(length) || 0 : 0,
       bytesOut: 0
     }
-    reply.raw.once('close', () => {
+    // on, not once: a response emits 'close' once (lib/_http_server.js emitCloseNT checks _closed), and
+    // once() allocates a wrapper that a held stream keeps for hours (issue 12: 5,000 held streams).
+    reply.raw.on('close', () => {
       const gw = request.gw
       const status = gw.upstreamStatus ?? reply.raw.statusCode
       if (status >= 400 && gw.decision !== 'deny' && gw.upstreamStatus === undefined) {

@@ -46,7 +46,7 @@ export interface LimitsPluginOptions {
 /** A response or socket: emits 'close' once, however it ends. */
 export interface Closable {
   readonly destroyed: boolean
-  once: (event: 'close', listener: () => void) => unknown
+  on: (event: 'close', listener: () => void) => unknown
 }
 
 export interface UpgradeLimits {
@@ -118,7 +118,9 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
       return
     }
     idle.opened(id)
-    socket.once('close', () => { gate.closed(id); owners.closed(id); idle.closed(id) })
+    // on, not once: 'close' comes once anyway, and once() allocates a wrapper per listener that a
+    // connection holding a stream keeps for hours (issue 12: 5,000 held streams).
+    socket.on('close', () => { gate.closed(id); owners.closed(id); idle.closed(id) })
     const reclaimed = idle.reclaim()
     if (reclaimed.length > 0) {
       log.hit('idleReclaimed', { ip: address, closed: reclaimed.length, max: maxConnections },
@@ -132,7 +134,7 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
     const id = connectionId(req.socket)
     if (id === undefined) return
     idle.requestStarted(id)
-    res.once('close', () => {
+    res.on('close', () => { // on: see the socket's 'close' above
       // A response that closes its connection (Connection: close, an error) leaves nothing to reclaim.
       if (!req.socket.destroyed && res.writableFinished && res.shouldKeepAlive) idle.responseEnded(id, req.socket)
     })
@@ -176,7 +178,7 @@ async function limitsPlugin (fastify: FastifyInstance, opts: LimitsPluginOptions
           `stream refused: ${principal} holds limits.streamsPerPrincipal = ${slots.max} streams`)
         throw new StreamsExceeded(`too many concurrent streams: at most ${slots.max} per principal (logs, stats, export, wait, attach, exec); close one and retry`)
       }
-      until.once('close', slot.release)
+      until.on('close', slot.release) // on: 'close' comes once; release is idempotent anyway
     },
     upgradeOptions (request) {
       return {

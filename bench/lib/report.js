@@ -259,7 +259,8 @@ function renderMarkdown (res, { previous } = {}) {
   if (st !== undefined && st.error === undefined) {
     out.push(table(['measure', 'value'], [
       ['streams requested / established / failed', `${st.requested} / ${st.established} / ${st.failed}${Object.keys(st.openErrors ?? {}).length > 0 ? ' ' + JSON.stringify(st.openErrors) : ''}`],
-      ['time to open them all (batches of 250)', `${f(st.openSeconds, 1)} s`],
+      [`time to open them all (batches of ${st.openBatch ?? 250}, each answered before the next: limits.maxConnectionsPerAddress is 64)`, `${f(st.openSeconds, 1)} s`],
+      ['gateway limits.maxConnections for this phase', st.maxConnections !== undefined ? `${st.maxConnections} (streams + 1000; the derived default is at most 4096)` : 'the derived default (at most 4096)'],
       [`delivering (data in the last 2.5 s, after ${st.holdSeconds} s held)`, `${st.delivering}`],
       ['fewest stats objects received by one stream', `${st.minObjectsPerStream}`],
       ['streams the daemon saw while holding', `${st.daemonStreamsHolding}`],

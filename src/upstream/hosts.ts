@@ -1,4 +1,4 @@
-import { Client, Pool } from 'undici'
+import { buildConnector, Client, Pool } from 'undici'
 import { parseUpstream, type UpstreamTarget } from './target'
 import { CircuitBreaker, type BreakerEvent, type BreakerOptions } from './breaker'
 import { DEFAULT_HEALTH, HealthLoop, initialHealth, type HealthOptions, type HostHealth } from './health'
@@ -117,13 +117,21 @@ export function openHost (name: string, host: HostConfig, opts: PoolOptions, obs
     connect
   })
   const streams = new Set<Client>()
+  // One connector for all of the host's stream connections: given the options
+  // object, every Client would build its own (a TLS session cache with its
+  // Map and FinalizationRegistry, lib/core/connect.js in undici), and a
+  // stream's Client lives as long as the stream (issue 12: 5,000 held streams).
+  // The pools build one per pool the same way.
+  const streamConnector = buildConnector(connect)
+  // Likewise the origin: a string is parsed into a new URL per Client; a URL is taken as it is.
+  const streamOrigin = new URL(target.origin)
   const openStream = (): StreamConnection => {
-    const client = new Client(target.origin, {
+    const client = new Client(streamOrigin, {
       headersTimeout: timeouts.headers,
       // Follow/stream responses may be silent for hours; only the client's
       // disconnect or the daemon's end closes them.
       bodyTimeout: 0,
-      connect
+      connect: streamConnector
     })
     streams.add(client)
     return {

@@ -121,7 +121,8 @@ class Relay implements Dispatcher.DispatchHandler {
   private replaced = false
 
   constructor (private readonly opts: RelayOptions) {
-    opts.reply.raw.once('close', this.onClientClose)
+    // on, not once (no wrapper per stream): 'close' comes once, and done() removes the listener.
+    opts.reply.raw.on('close', this.onClientClose)
   }
 
   private readonly onClientClose = (): void => { this.clientGone() }
@@ -158,8 +159,9 @@ class Relay implements Dispatcher.DispatchHandler {
     if (this.stats.clientAborted) controller.abort(new Error('client disconnected'))
   }
 
-  onResponseStart (_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart (controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200) return // 1xx informational: wait for the final response
+    dropRawHeaders(controller)
     this.stats.status = statusCode
     this.stats.headersSeconds = Number(process.hrtime.bigint() - this.started) / 1e9
     const refusal = this.opts.refusal?.()
@@ -244,6 +246,20 @@ class Relay implements Dispatcher.DispatchHandler {
     this.done(err)
     this.body.destroy(err)
   }
+}
+
+/**
+ * undici hands a handler of this (new) interface its controller, an
+ * UnwrapController (undici lib/handler/unwrap-handler.js), which keeps the
+ * daemon's raw response head in `rawHeaders` for as long as the request
+ * lives: Buffers that are views into the socket's first read, so a stream held
+ * for hours keeps that whole read (the head and the first body bytes, about
+ * 2 KB with a stats stream's first object) alive. The relay only needs the
+ * parsed headers, once (issue 12: 5,000 held streams).
+ */
+function dropRawHeaders (controller: Dispatcher.DispatchController): void {
+  const c = controller as Dispatcher.DispatchController & { rawHeaders?: unknown }
+  if (c.rawHeaders !== undefined) c.rawHeaders = null
 }
 
 /** A gateway error (DGW_*) that a streamed request body failed with, as undici reports it. */
