@@ -76,6 +76,22 @@ function client (cli: Cli, dir: string, port: number): Fresh {
   }
 }
 
+/**
+ * The CLI with two workers in front of the test daemon ("local", the default)
+ * and a counting daemon ("probe"), with these health-check and breaker settings.
+ */
+async function twoWorkers (t: { teardown: (fn: () => unknown) => void }, prefix: string, probeOpts: { cutCalls?: boolean }, settings: string, env: Record<string, string> = {}): Promise<{ dir: string, port: number, cli: Cli, probe: Awaited<ReturnType<typeof countingDaemon>>, config: string, local: string }> {
+  const dir = mkdtempSync(join(tmpdir(), prefix))
+  const probe = await countingDaemon(probeOpts)
+  t.teardown(probe.stop)
+  const local = d?.socketPath !== null && d?.socketPath !== undefined ? `unix://${d.socketPath}` : String(d?.url)
+  const config = join(dir, 'gateway.yaml')
+  writeFileSync(config, `hosts:\n  local: ${local}\n  probe: ${probe.url}\ndefaultHost: local\n${settings}`)
+  const port = await freePort()
+  const cli = await startCli(t, { GATEWAY_CONFIG: config, GATEWAY_DATA_DIR: join(dir, 'data'), GATEWAY_LISTEN: `127.0.0.1:${port}`, GATEWAY_WORKERS: '2', ...env })
+  return { dir, port, cli, probe, config, local }
+}
+
 /** True while a process with this pid exists. */
 function alive (pid: number): boolean {
   try { process.kill(pid, 0); return true } catch { return false }
@@ -83,23 +99,10 @@ function alive (pid: number): boolean {
 
 if (d !== undefined) {
   t.test('two workers behave as one gateway', async t => {
-    const dir = mkdtempSync(join(tmpdir(), 'dgw-workers-'))
-    const probe = await countingDaemon()
-    t.teardown(probe.stop)
-    const local = d.socketPath !== null ? `unix://${d.socketPath}` : d.url
-    const config = join(dir, 'gateway.yaml')
-    const settings = 'healthCheck: { intervalMs: 400, timeoutMs: 300, fall: 2, rise: 1, degradedLatencyMs: 250 }\n' +
-      'circuitBreaker: { failureThreshold: 3, halfOpenAfterMs: 60000 }\n'
-    writeFileSync(config, `hosts:\n  local: ${local}\n  probe: ${probe.url}\ndefaultHost: local\n${settings}`)
-    const port = await freePort()
-    const cli = await startCli(t, {
-      GATEWAY_CONFIG: config,
-      GATEWAY_DATA_DIR: join(dir, 'data'),
-      GATEWAY_LISTEN: `127.0.0.1:${port}`,
-      GATEWAY_WORKERS: '2',
-      GATEWAY_RATE_LIMIT_MAX: '40',
-      GATEWAY_RATE_LIMIT_WINDOW: '10m'
-    })
+    const { dir, port, cli, probe } = await twoWorkers(t, 'dgw-workers-', {},
+      'healthCheck: { intervalMs: 400, timeoutMs: 300, fall: 2, rise: 1, degradedLatencyMs: 250 }\n' +
+      'circuitBreaker: { failureThreshold: 3, halfOpenAfterMs: 60000 }\n',
+      { GATEWAY_RATE_LIMIT_MAX: '40', GATEWAY_RATE_LIMIT_WINDOW: '10m' })
     const banner = cli.stderr()
     const workers = /docker-gateway: 2 workers \(pids ([0-9]+), ([0-9]+)\), primary pid ([0-9]+)\n/.exec(banner)
     t.ok(workers, 'the banner names the two workers and the primary')
@@ -151,17 +154,10 @@ if (d !== undefined) {
   })
 
   t.test('two workers: one circuit breaker per host, SIGHUP and SIGTERM reach every worker', async t => {
-    const dir = mkdtempSync(join(tmpdir(), 'dgw-workers-signals-'))
-    const probe = await countingDaemon({ cutCalls: true })
-    t.teardown(probe.stop)
-    const local = d.socketPath !== null ? `unix://${d.socketPath}` : d.url
-    const config = join(dir, 'gateway.yaml')
     // Health checks far apart: the breaker alone decides in this test.
     const settings = 'healthCheck: { intervalMs: 600000, timeoutMs: 1000, fall: 2, rise: 1, degradedLatencyMs: 500 }\n' +
       'circuitBreaker: { failureThreshold: 3, halfOpenAfterMs: 600000 }\n'
-    writeFileSync(config, `hosts:\n  local: ${local}\n  probe: ${probe.url}\ndefaultHost: local\n${settings}`)
-    const port = await freePort()
-    const cli = await startCli(t, { GATEWAY_CONFIG: config, GATEWAY_DATA_DIR: join(dir, 'data'), GATEWAY_LISTEN: `127.0.0.1:${port}`, GATEWAY_WORKERS: '2' })
+    const { dir, port, cli, config, local } = await twoWorkers(t, 'dgw-workers-signals-', { cutCalls: true }, settings)
     const pids = (/2 workers \(pids ([0-9]+), ([0-9]+)\)/.exec(cli.stderr()) ?? []).slice(1).map(Number)
     const fresh = client(cli, dir, port)
 
