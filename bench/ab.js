@@ -25,8 +25,12 @@
  * each variant's CPU per request relative to the first variant's in that
  * round. On a machine shared with other work this is the figure to trust.
  *
- * --download 1 --path /v1.41/containers/abc/export compares streamed
+ * --download 1 --path /v1.41/containers/bench-fake-0/export compares streamed
  * downloads instead (the fake daemon's 256 MiB export): CPU-s/GiB and MiB/s.
+ * The container must be the bench principal's own (a name or full id of the
+ * fake daemon's list): a short reference is resolved among the caller's own
+ * containers only, so any other is a 404, and a download that is not a 200
+ * with a body stops the run instead of reporting an empty one.
  *
  * With --streams N it also opens N
  * stats streams through each variant, disconnects them all and counts the
@@ -98,6 +102,7 @@ async function main () {
         for (const g of round % 2 === 0 ? gws : [...gws].reverse()) {
           const c0 = P.cpuMicros(g.pid)
           const r = await call({ cmd: 'download', url: `http://127.0.0.1:${g.port}${o.path}`, headers: AUTH })
+          if (r.status !== 200 || r.bytes === 0) throw new Error(`${g.name}: ${o.path} answered ${r.status} with ${r.bytes} bytes`)
           const gib = r.bytes / 2 ** 30
           runs.push({ v: g.name, cpu: (P.cpuMicros(g.pid) - c0) / 1e6 / gib, mibs: r.bytes / 2 ** 20 / r.seconds })
           console.log(`round ${round + 1} ${g.name.padEnd(28)} ${(r.bytes / 2 ** 20).toFixed(0)} MiB at ${(r.bytes / 2 ** 20 / r.seconds).toFixed(0)} MiB/s, ${runs[runs.length - 1].cpu.toFixed(2)} CPU-s/GiB`)

@@ -9,7 +9,7 @@
  * by function and by package.
  *
  *   node bench/profile.js [--seconds 10] [--c 10] [--dist DIR] [--top 30] [--path /v1.41/containers/json?all=1]
- *   node bench/profile.js --download 4 --path /v1.41/containers/abc/export   (4 sequential 256 MiB exports)
+ *   node bench/profile.js --download 4 --path /v1.41/containers/bench-fake-0/export   (4 sequential 256 MiB exports)
  *   node bench/profile.js --upstream tcp://127.0.0.1:23750   (a real daemon instead of the fake one)
  *
  * --dist runs another build of the gateway (a prototype under bench/results/)
@@ -108,6 +108,8 @@ async function main () {
       let seconds = 0
       for (let i = 0; i < o.download; i++) {
         const r = await P.ask(client.child, { cmd: 'download', url, headers: AUTH }, 'result')
+        // A container not the bench principal's is a 404: say so instead of profiling nothing.
+        if (r.status !== 200 || r.bytes === 0) throw new Error(`${o.path} answered ${r.status} with ${r.bytes} bytes`)
         bytes += r.bytes
         seconds += r.seconds
       }

@@ -66,3 +66,33 @@ t.test('a client that stops reading stops the daemon within a bounded window; th
   t.equal(written, TOTAL_MIB * CHUNK.length, 'the daemon wrote everything once the client read again')
   t.ok(received > TOTAL_MIB * CHUNK.length, `the client got the whole body (${received} bytes with the head and framing)`)
 })
+
+t.test('a short answer that outgrows the gathering buffer goes on as a stream, whole and in order', async t => {
+  // Past SHORT_BUFFER_MAX (256 KiB) the gathered pieces wait for fastify to pipe
+  // the body (after its onSend hooks) and are written before the rest.
+  const piece = (i: number): string => JSON.stringify({ Id: i.toString(16).padStart(64, '0'), Names: [`/c${i}`], Labels: { n: 'x'.repeat(200) } })
+  const items = Array.from({ length: 6000 }, (_, i) => piece(i))
+  const body = Buffer.from(`[${items.join(',')}]`)
+  const daemon = http.createServer((req, res) => {
+    if (req.url?.includes('/containers/json') !== true) { res.end('OK'); return }
+    res.writeHead(200, { 'content-type': 'application/json' })
+    let off = 0
+    const pump = (): void => {
+      while (off < body.length) {
+        const chunk = body.subarray(off, off + 32 * 1024)
+        off += chunk.length
+        if (!res.write(chunk)) { res.once('drain', pump); return }
+      }
+      res.end()
+    }
+    pump()
+  })
+  const port = await listen(daemon)
+  t.teardown(() => { daemon.closeAllConnections(); daemon.close() })
+  const gw = await startGateway(t, { GATEWAY_UPSTREAM: `tcp://127.0.0.1:${port}`, GATEWAY_OWNERSHIP: 'false' })
+  const res = await fetch(`${gw.url}/containers/json?all=1`, { headers: { authorization: `Bearer ${gw.token({ scope: 'containers:read' })}` } })
+  t.equal(res.status, 200)
+  const got = Buffer.from(await res.arrayBuffer())
+  t.ok(body.length > 1024 * 1024, `the answer is ${body.length} bytes`)
+  t.ok(got.equals(body), 'the client got the daemon\'s bytes, whole and in order')
+})
