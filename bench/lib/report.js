@@ -34,7 +34,7 @@ function repRange (m, c, num, den, key = 'rps', fn = (a, b) => a / b) {
   return `${Math.min(...v).toFixed(2)}–${Math.max(...v).toFixed(2)}`
 }
 
-/** Each issue-12 target: measured value (median over repetitions, and its range), met / gap / not measured. */
+/** Each issue-12 target: measured value (median over repetitions, and its range), met / gap / not measured / no target (a figure shown for comparison). */
 function evaluateTargets (res) {
   const out = []
   const fakeM = res.phases.fake
@@ -44,7 +44,7 @@ function evaluateTargets (res) {
   const exp = res.phases.export?.summary
   const st = res.phases.streams
   const fleet = res.phases.fleet
-  const add = (target, measured, ok, note = '') => out.push({ target, measured, status: ok === undefined ? 'not measured' : ok ? 'met' : 'gap', note })
+  const add = (target, measured, ok, note = '') => out.push({ target, measured, status: ok === null ? 'no target' : ok === undefined ? 'not measured' : ok ? 'met' : 'gap', note })
   const g = (s, c, p, k) => s?.[c]?.[p]?.[k]
   const range = (r) => r === '' ? '' : ` (runs ${r})`
 
@@ -67,7 +67,7 @@ function evaluateTargets (res) {
   }
   {
     const d = g(fake, 1, 'gateway', 'p50') - g(fake, 1, 'direct', 'p50')
-    add('fake daemon: added p50 at c=1 over direct (for comparison)', `+${f(d, 3)} ms` + range(repRange(fakeM, 1, 'gateway', 'direct', 'p50', (a, b) => a - b)), undefined)
+    add('fake daemon: added p50 at c=1 over direct (for comparison)', `+${f(d, 3)} ms` + range(repRange(fakeM, 1, 'gateway', 'direct', 'p50', (a, b) => a - b)), null)
   }
   if (exp !== undefined) {
     const r = ratio(exp.gateway?.mibPerSec, exp.haproxy?.mibPerSec)
@@ -104,7 +104,7 @@ function evaluateTargets (res) {
   if (cores?.summary !== undefined) {
     for (const c of [10, 100]) {
       const r = ratio(g(cores.summary, c, 'gateway', 'rps'), g(cores.summary, c, 'haproxy', 'rps'))
-      add(`all ${cores.cores} cores, dockerd: gateway (${cores.gatewayWorkers} workers) req/s vs HAProxy (${cores.haproxyThreads} threads) at c=${c}`, x(r) + range(repRange(cores, c, 'gateway', 'haproxy')), undefined, 'no target: what each does with the whole machine')
+      add(`all ${cores.cores} cores, dockerd: gateway (${cores.gatewayWorkers} workers) req/s vs HAProxy (${cores.haproxyThreads} threads) at c=${c}`, x(r) + range(repRange(cores, c, 'gateway', 'haproxy')), null, 'what each does with the whole machine')
     }
   }
   if (fleet?.available === true) {
