@@ -71,6 +71,11 @@ export function daemon (): DaemonInfo {
   return s.daemon
 }
 
+/** The daemon as a gateway host address: its unix socket when the harness made one (what a socket proxy would use), else its URL. */
+export function daemonAddress (d: DaemonInfo): string {
+  return d.socketPath !== null ? `unix://${d.socketPath}` : d.url
+}
+
 /** redis://127.0.0.1:PORT of the run's private redis-server. Throws when there is none: call requireRedis(t) first. */
 export function redisUrl (): string {
   const s = harnessState()

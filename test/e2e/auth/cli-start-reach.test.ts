@@ -11,7 +11,7 @@ import { X509Certificate } from 'node:crypto'
 import { networkInterfaces, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
-import { requireDaemon } from '../../helpers/env'
+import { daemonAddress, requireDaemon } from '../../helpers/env'
 import { docker } from '../../helpers/docker'
 import { freePort } from '../../helpers/net'
 import { isDockerInterface } from '../../../src/tls/names'
@@ -29,7 +29,7 @@ if (d !== undefined) {
   t.test('banner: the daemons reached, their versions, one not reachable; the certificate names the machine', async t => {
     const dir = mkdtempSync(join(tmpdir(), 'dgw-reach-'))
     const deadPort = await freePort()
-    const local = d.socketPath !== null ? `unix://${d.socketPath}` : d.url
+    const local = daemonAddress(d)
     const config = join(dir, 'gateway.yaml')
     writeFileSync(config, `hosts:\n  local: ${local}\n  gone: tcp://127.0.0.1:${deadPort}\ndefaultHost: local\n`)
     const port = await freePort()

@@ -18,7 +18,7 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
-import { requireDaemon } from '../../helpers/env'
+import { daemonAddress, requireDaemon, type DaemonInfo } from '../../helpers/env'
 import { docker } from '../../helpers/docker'
 import { freePort } from '../../helpers/net'
 import { sleep } from '../../helpers/wait'
@@ -77,14 +77,14 @@ function client (cli: Cli, dir: string, port: number): Fresh {
 }
 
 /**
- * The CLI with two workers in front of the test daemon ("local", the default)
+ * The CLI with two workers in front of `daemon` ("local", the default)
  * and a counting daemon ("probe"), with these health-check and breaker settings.
  */
-async function twoWorkers (t: { teardown: (fn: () => unknown) => void }, prefix: string, probeOpts: { cutCalls?: boolean }, settings: string, env: Record<string, string> = {}): Promise<{ dir: string, port: number, cli: Cli, probe: Awaited<ReturnType<typeof countingDaemon>>, config: string, local: string }> {
+async function twoWorkers (t: { teardown: (fn: () => unknown) => void }, daemon: DaemonInfo, prefix: string, probeOpts: { cutCalls?: boolean }, settings: string, env: Record<string, string> = {}): Promise<{ dir: string, port: number, cli: Cli, probe: Awaited<ReturnType<typeof countingDaemon>>, config: string, local: string }> {
   const dir = mkdtempSync(join(tmpdir(), prefix))
   const probe = await countingDaemon(probeOpts)
   t.teardown(probe.stop)
-  const local = d?.socketPath !== null && d?.socketPath !== undefined ? `unix://${d.socketPath}` : String(d?.url)
+  const local = daemonAddress(daemon)
   const config = join(dir, 'gateway.yaml')
   writeFileSync(config, `hosts:\n  local: ${local}\n  probe: ${probe.url}\ndefaultHost: local\n${settings}`)
   const port = await freePort()
@@ -99,7 +99,7 @@ function alive (pid: number): boolean {
 
 if (d !== undefined) {
   t.test('two workers behave as one gateway', async t => {
-    const { dir, port, cli, probe } = await twoWorkers(t, 'dgw-workers-', {},
+    const { dir, port, cli, probe } = await twoWorkers(t, d, 'dgw-workers-', {},
       'healthCheck: { intervalMs: 400, timeoutMs: 300, fall: 2, rise: 1, degradedLatencyMs: 250 }\n' +
       'circuitBreaker: { failureThreshold: 3, halfOpenAfterMs: 60000 }\n',
       { GATEWAY_RATE_LIMIT_MAX: '40', GATEWAY_RATE_LIMIT_WINDOW: '10m' })
@@ -157,7 +157,7 @@ if (d !== undefined) {
     // Health checks far apart: the breaker alone decides in this test.
     const settings = 'healthCheck: { intervalMs: 600000, timeoutMs: 1000, fall: 2, rise: 1, degradedLatencyMs: 500 }\n' +
       'circuitBreaker: { failureThreshold: 3, halfOpenAfterMs: 600000 }\n'
-    const { dir, port, cli, config, local } = await twoWorkers(t, 'dgw-workers-signals-', { cutCalls: true }, settings)
+    const { dir, port, cli, config, local } = await twoWorkers(t, d, 'dgw-workers-signals-', { cutCalls: true }, settings)
     const pids = (/2 workers \(pids ([0-9]+), ([0-9]+)\)/.exec(cli.stderr()) ?? []).slice(1).map(Number)
     const fresh = client(cli, dir, port)
 
