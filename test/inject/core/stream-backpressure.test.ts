@@ -20,6 +20,17 @@ async function listen (server: net.Server): Promise<number> {
   return typeof a === 'object' && a !== null ? a.port : 0
 }
 
+/** Writes `next()`'s chunks as fast as the socket takes them (waiting for 'drain'), then ends the response. */
+function writeAsFastAsRead (res: http.ServerResponse, next: () => Buffer | undefined): void {
+  const pump = (): void => {
+    for (let chunk = next(); chunk !== undefined; chunk = next()) {
+      if (!res.write(chunk)) { res.once('drain', pump); return }
+    }
+    res.end()
+  }
+  pump()
+}
+
 const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 t.test('a client that stops reading stops the daemon within a bounded window; the body then arrives whole', async t => {
@@ -28,14 +39,11 @@ t.test('a client that stops reading stops the daemon within a bounded window; th
     // The gateway's own health checks (/_ping, /version) get a short answer.
     if (req.url?.endsWith('/export') !== true) { res.end('OK'); return }
     res.writeHead(200, { 'content-type': 'application/x-tar' })
-    const pump = (): void => {
-      while (written < TOTAL_MIB * CHUNK.length) {
-        written += CHUNK.length
-        if (!res.write(CHUNK)) { res.once('drain', pump); return }
-      }
-      res.end()
-    }
-    pump()
+    writeAsFastAsRead(res, () => {
+      if (written >= TOTAL_MIB * CHUNK.length) return undefined
+      written += CHUNK.length
+      return CHUNK
+    })
   })
   const port = await listen(daemon)
   t.teardown(() => { daemon.closeAllConnections(); daemon.close() })
@@ -77,15 +85,12 @@ t.test('a short answer that outgrows the gathering buffer goes on as a stream, w
     if (req.url?.includes('/containers/json') !== true) { res.end('OK'); return }
     res.writeHead(200, { 'content-type': 'application/json' })
     let off = 0
-    const pump = (): void => {
-      while (off < body.length) {
-        const chunk = body.subarray(off, off + 32 * 1024)
-        off += chunk.length
-        if (!res.write(chunk)) { res.once('drain', pump); return }
-      }
-      res.end()
-    }
-    pump()
+    writeAsFastAsRead(res, () => {
+      if (off >= body.length) return undefined
+      const chunk = body.subarray(off, off + 32 * 1024)
+      off += chunk.length
+      return chunk
+    })
   })
   const port = await listen(daemon)
   t.teardown(() => { daemon.closeAllConnections(); daemon.close() })
