@@ -41,10 +41,8 @@ const os = require('node:os')
 const path = require('node:path')
 const { SECRET, AUTH } = require('./lib/auth')
 const P = require('./lib/proc')
+const { fakeStatsPaths } = require('./lib/fake-ids')
 
-// The fake daemon's container ids (bench/fake-daemon.js container(i)), as bench/run.js streams them:
-// with the old path /containers/abc/stats no stream was established.
-const STREAM_PATHS = Array.from({ length: 20 }, (_, i) => `/v1.41/containers/${(i.toString(16).padStart(4, '0') + 'b'.repeat(60)).slice(0, 64)}/stats?stream=1`)
 
 function parseArgs (argv) {
   const o = { variants: ['dist'], c: [10, 100], seconds: 5, rounds: 4, streams: 0, paired: 0, download: 0, path: '/v1.41/containers/json?all=1' }
@@ -174,7 +172,7 @@ async function main () {
       console.log(`\n${o.streams} stats streams per variant, then a mass disconnect:`)
       for (const g of gws) {
         const before = await P.ask(fake.child, { cmd: 'stats' }, 'stats')
-        const opened = await call({ cmd: 'streams-open', port: g.port, paths: STREAM_PATHS, headers: AUTH, count: o.streams })
+        const opened = await call({ cmd: 'streams-open', port: g.port, paths: fakeStatsPaths(), headers: AUTH, count: o.streams })
         await P.sleep(2000)
         const holding = P.memory(g.pid).rss
         await call({ cmd: 'streams-close' })

@@ -21,6 +21,7 @@
  */
 const http = require('node:http')
 const fs = require('node:fs')
+const { fakeContainerId } = require('./lib/fake-ids')
 
 const args = parseArgs(process.argv.slice(2))
 const delay = Number(args.delay ?? 0)
@@ -34,7 +35,7 @@ function parseArgs (argv) {
 }
 
 function container (i) {
-  const id = (i.toString(16).padStart(4, '0') + 'b'.repeat(60)).slice(0, 64)
+  const id = fakeContainerId(i)
   return {
     Id: id,
     Names: [`/bench-${name}-${i}`],

@@ -20,6 +20,7 @@ const P = require('./lib/proc')
 const D = require('./lib/dockerd')
 const { startHaproxy } = require('./lib/haproxy')
 const { renderMarkdown } = require('./lib/report')
+const { fakeStatsPaths } = require('./lib/fake-ids')
 
 const ROOT = path.resolve(__dirname, '..')
 const HELP = `usage: node bench/run.js [--quick] [--phases list] [--note text] [--no-pin]
@@ -457,8 +458,11 @@ async function phaseStreams () {
   const n = plan.streams
   const gw = await startGateway('streams', { upstream: fake.unix, maxConnections: n + STREAMS_SPARE_CONNECTIONS })
   const idle = P.memory(gw.pid)
-  const idleHeapUsed = process.env.BENCH_STREAMS_HEAP !== undefined ? (await P.ask(gw.child, { cmd: 'heap' }, 'heap')).mem.heapUsed : 0
-  const paths = Array.from({ length: 20 }, (_, i) => `/v1.41/containers/${(i.toString(16).padStart(4, '0') + 'b'.repeat(60)).slice(0, 64)}/stats?stream=1`)
+  // BENCH_STREAMS_HEAP: unset, '' or '0' off; '1' the heap after a full GC; a directory: that and a snapshot there.
+  const heapOpt = process.env.BENCH_STREAMS_HEAP ?? ''
+  const measureHeap = heapOpt !== '' && heapOpt !== '0'
+  const idleHeapUsed = measureHeap ? (await P.ask(gw.child, { cmd: 'heap' }, 'heap')).mem.heapUsed : 0
+  const paths = fakeStatsPaths()
   log(`opening ${n} stats streams through the gateway`)
   const hold = P.rssSampler([gw.pid], 250)
   const opened = await call({ cmd: 'streams-open', port: gw.port, paths, headers: AUTH, count: n, batch: STREAMS_BATCH })
@@ -473,12 +477,10 @@ async function phaseStreams () {
   const rssHoldingNow = P.memory(gw.pid).rss
   log(`streams: ${check.delivering}/${check.total} delivering in the last 2.5 s, gateway RSS ${(rssHoldingNow / 2 ** 20).toFixed(0)} MB (max ${(holdingRss / 2 ** 20).toFixed(0)}), daemon sees ${daemonHolding.streams} streams`)
   let heapHolding
-  const heapOpt = process.env.BENCH_STREAMS_HEAP
-  if (heapOpt !== undefined && heapOpt !== '' && heapOpt !== '0') {
+  if (measureHeap) {
     const snapshot = heapOpt !== '1' ? path.join(heapOpt, `streams-${n}-${Date.now()}.heapsnapshot`) : undefined
     const hi = await P.ask(gw.child, { cmd: 'heap', snapshot }, 'heap')
-    const idleHeap = idleHeapUsed
-    heapHolding = { heapUsedMB: hi.mem.heapUsed / 2 ** 20, externalMB: hi.mem.external / 2 ** 20, arrayBuffersMB: hi.mem.arrayBuffers / 2 ** 20, rssAfterGcMB: P.memory(gw.pid).rss / 2 ** 20, heapKBPerStream: (hi.mem.heapUsed - idleHeap) / 1024 / Math.max(1, opened.established), snapshot, memBefore: hi.memBefore, spacesBefore: hi.spacesBefore, spaces: hi.spaces }
+    heapHolding = { heapUsedMB: hi.mem.heapUsed / 2 ** 20, externalMB: hi.mem.external / 2 ** 20, arrayBuffersMB: hi.mem.arrayBuffers / 2 ** 20, rssAfterGcMB: P.memory(gw.pid).rss / 2 ** 20, heapKBPerStream: (hi.mem.heapUsed - idleHeapUsed) / 1024 / Math.max(1, opened.established), snapshot, memBefore: hi.memBefore, spacesBefore: hi.spacesBefore, spaces: hi.spaces }
     const mb = (x) => (x / 2 ** 20).toFixed(1)
     log(`streams: before the GC: ${Object.entries(hi.spacesBefore).filter(([, v]) => v.size > 2 ** 20).map(([k, v]) => `${k} ${mb(v.used)}/${mb(v.size)}`).join(', ')} MB (used/size); after: ${Object.entries(hi.spaces).filter(([, v]) => v.size > 2 ** 20).map(([k, v]) => `${k} ${mb(v.used)}/${mb(v.size)}`).join(', ')}`)
     log(`streams: after a full GC: heap used ${heapHolding.heapUsedMB.toFixed(1)} MB (${heapHolding.heapKBPerStream.toFixed(1)} KB per stream over idle), external ${heapHolding.externalMB.toFixed(1)} MB, RSS ${heapHolding.rssAfterGcMB.toFixed(0)} MB${snapshot !== undefined ? `, snapshot ${snapshot}` : ''}`)
